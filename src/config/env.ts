@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+const base64Key = z
+  .string()
+  .refine((s) => Buffer.from(s, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)');
+
+const keyId = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ or -, at most 32');
+
+/** The only place that reads process.env. Parsed once at boot; a bad value stops the process with a clear message. */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DATA_DIR: z.string().min(1).default('./data'),
+  PLATFORM_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  PII_ENCRYPTION_KEY: base64Key.optional(),
+  PII_ENCRYPTION_KEY_ID: keyId.default('k1'),
+  /** Retired keys still needed to decrypt: `id:base64,id:base64`. */
+  PII_ENCRYPTION_OLD_KEYS: z
+    .string()
+    .default('')
+    .transform((s, ctx) => {
+      const out: { id: string; key: string }[] = [];
+      for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+        const [id, key] = part.split(':');
+        if (!id || !key || !keyId.safeParse(id).success || !base64Key.safeParse(key).success) {
+          ctx.addIssue({ code: 'custom', message: `entry "${id ?? part}" must look like id:base64-32-byte-key` });
+          return z.NEVER;
+        }
+        out.push({ id, key });
+      }
+      return out;
+    }),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SEED_DEMO: z
+    .enum(['auto', 'always', 'never'])
+    .default('auto')
+    .describe('auto: seed a demo tenant on first start of the embedded database'),
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(50).default(10),
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).max(1000).default(30),
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(20_000),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+});
+
+export type Config = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {}
+
+export function parseConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  if (parsed.data.NODE_ENV === 'production' && !parsed.data.DATABASE_URL) {
+    // The embedded database is for demos and development; refusing here beats losing data silently.
+    throw new ConfigError('Invalid configuration:\n  DATABASE_URL: required when NODE_ENV=production');
+  }
+  return parsed.data;
+}

@@ -1,0 +1,162 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { btree_gin } from '@electric-sql/pglite/contrib/btree_gin';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { sql as dsql, type Logger } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import { drizzle as drizzlePostgres, PostgresJsDatabase, PostgresJsSession } from 'drizzle-orm/postgres-js';
+import { PgDialect } from 'drizzle-orm/pg-core';
+import postgres from 'postgres';
+import { APP_ROLE } from './columns.js';
+import { migrationsFolder } from './paths.js';
+
+/** A drizzle handle bound to one open transaction. Repositories receive this, never a pool. */
+export type Tx = PgDatabase<PgQueryResultHKT>;
+
+export interface TenantScope {
+  tenantId: string;
+  /** Set for agency sessions: policies on portfolio-scoped tables admit only granted portfolios. */
+  agencyId?: string | null;
+}
+
+export type Row = Record<string, unknown>;
+
+export interface Database {
+  readonly kind: 'postgres' | 'pglite';
+  /**
+   * Runs `fn` in one transaction as the app role with the tenant context set. The role and settings are
+   * transaction-local (set_config(..., true)), so a pooled connection carries nothing to the next request.
+   */
+  tenant<T>(scope: TenantScope, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** One statement as the connecting role, outside any tenant context: key lookup, health, migrations. */
+  query<T extends Row = Row>(text: string, params?: unknown[]): Promise<T[]>;
+  /** Statements executed since open (tests assert on deltas; no per-query cost beyond an increment). */
+  readonly stats: { statements: number };
+  /** Applies pending migrations as the connecting role. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const CONTEXT_SQL = `select set_config('role', $1, true), set_config('app.tenant_id', $2, true), set_config('app.agency_id', $3, true)`;
+
+function countingLogger(stats: { statements: number }): Logger {
+  return {
+    logQuery() {
+      stats.statements++;
+    },
+  };
+}
+
+export interface PostgresOptions {
+  url: string;
+  poolSize: number;
+}
+
+export function openPostgres(opts: PostgresOptions): Database {
+  const client = postgres(opts.url, {
+    max: opts.poolSize,
+    // Keep numeric/bigint as strings; money never passes through a JS number.
+    types: {},
+    onnotice: () => {},
+    connection: { application_name: 'arrears' },
+  });
+  // Registers drizzle's type parsers on the shared client options (reserved connections share them).
+  const ownerDb = drizzlePostgres(client);
+  const dialect = new PgDialect();
+  const stats = { statements: 0 };
+  const logger = countingLogger(stats);
+
+  return {
+    kind: 'postgres',
+    stats,
+    async tenant<T>(scope: TenantScope, fn: (tx: Tx) => Promise<T>): Promise<T> {
+      const reserved = await client.reserve();
+      // BEGIN and the context are sent without waiting for their replies: postgres.js pipelines them with
+      // the first statement of `fn`, so a tenant transaction costs one round trip more than a bare query
+      // (the COMMIT), not three. Should either fail, every later statement on this connection fails with
+      // "current transaction is aborted" and the commit below becomes a rollback: nothing runs unscoped.
+      const begin = reserved.unsafe('begin').execute();
+      const context = reserved.unsafe(CONTEXT_SQL, [APP_ROLE, scope.tenantId, scope.agencyId ?? '']).execute();
+      stats.statements += 2;
+      const prelude = Promise.all([begin, context]);
+      prelude.catch(() => {}); // observed below; avoid an unhandled rejection in the meantime
+      try {
+        const tx = new PostgresJsDatabase(dialect, new PostgresJsSession(reserved, dialect, undefined, { logger }), undefined) as unknown as Tx;
+        let result: T;
+        try {
+          result = await fn(tx);
+          await prelude;
+        } catch (err) {
+          await reserved.unsafe('rollback').catch(() => {});
+          stats.statements++;
+          throw err;
+        }
+        await reserved.unsafe('commit');
+        stats.statements++;
+        return result;
+      } finally {
+        reserved.release();
+      }
+    },
+    async query(text, params = []) {
+      stats.statements++;
+      // postgres.js types its parameter list narrowly; these are plain JSON-able values.
+      return (await client.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as never;
+    },
+    async migrate() {
+      await migratePostgres(ownerDb, { migrationsFolder: migrationsFolder() });
+    },
+    async close() {
+      await client.end({ timeout: 5 });
+    },
+  };
+}
+
+/**
+ * PGlite is one connection in-process: transactions must not interleave, so they go through a queue.
+ * `dataDir` undefined means in memory (tests).
+ */
+export async function openPglite(dataDir?: string): Promise<Database> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const client = await PGlite.create({ dataDir, extensions: { pg_trgm, btree_gin } });
+  const stats = { statements: 0 };
+  const db = drizzlePglite(client, { logger: countingLogger(stats) });
+  let queue: Promise<unknown> = Promise.resolve();
+  function serialize<T>(work: () => Promise<T>): Promise<T> {
+    const run = queue.then(work, work);
+    queue = run.catch(() => {});
+    return run;
+  }
+
+  return {
+    kind: 'pglite',
+    stats,
+    tenant(scope, fn) {
+      return serialize(() =>
+        db.transaction(async (tx) => {
+          await tx.execute(
+            dsql`select set_config('role', ${APP_ROLE}, true), set_config('app.tenant_id', ${scope.tenantId}, true), set_config('app.agency_id', ${scope.agencyId ?? ''}, true)`,
+          );
+          return fn(tx as unknown as Tx);
+        }),
+      );
+    },
+    query(text, params = []) {
+      return serialize(async () => {
+        stats.statements++;
+        const res = await client.query(text, params);
+        return res.rows as never;
+      });
+    },
+    migrate() {
+      return serialize(() => migratePglite(db, { migrationsFolder: migrationsFolder() }));
+    },
+    async close() {
+      await queue;
+      await client.close();
+    },
+  };
+}

@@ -1,0 +1,21 @@
+import type DataLoader from 'dataloader';
+import { AppError } from '../shared/errors.js';
+import type { ContactPointRow } from '../modules/debtors/debtor.repository.js';
+import type { Actor, TenantActor } from '../modules/tenancy/principal.js';
+import type { Services } from '../services.js';
+
+export interface Loaders {
+  contactPoints: DataLoader<string, ContactPointRow[]>;
+}
+
+export interface GraphQLContext {
+  actor: Actor;
+  services: Services;
+  loaders: Loaders;
+}
+
+/** The actor, asserting it acts for a tenant (the auth checker has already refused everyone else). */
+export function tenantActor(ctx: GraphQLContext): TenantActor {
+  if (ctx.actor.principal.tenantId === null) throw AppError.forbidden('This operation needs a tenant API key');
+  return ctx.actor as TenantActor;
+}

@@ -1,0 +1,66 @@
+import 'reflect-metadata';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildApp } from './app.js';
+import { ConfigError, parseConfig } from './config/env.js';
+import { loadPiiCipher } from './config/pii-keys.js';
+import { openDatabase } from './db/open.js';
+import { curlExample, seedDemo, writeDemoKey } from './demo/seed.js';
+import { createLogger, safeError } from './shared/logger.js';
+
+async function main(): Promise<void> {
+  const config = parseConfig();
+  const logger = createLogger(config.LOG_LEVEL);
+  const pii = loadPiiCipher(config);
+  const database = await openDatabase(config);
+  await database.migrate();
+  logger.info({ database: database.kind }, 'migrations applied');
+
+  const app = await buildApp({ config, database, logger, pii });
+  const url = await app.listen(config.PORT);
+  const local = url.replace('0.0.0.0', '127.0.0.1');
+  logger.info({ url: `${local}/graphql` }, 'Arrears is listening');
+
+  const embedded = database.kind === 'pglite';
+  const seed = config.SEED_DEMO === 'always' || (config.SEED_DEMO === 'auto' && embedded);
+  if (seed) {
+    // On PGlite we connect as its superuser, so this sees every tenant: "is this a fresh database?"
+    const [row] = await database.query<{ any: boolean }>('select exists(select 1 from tenants) as any');
+    const keyFile = join(config.DATA_DIR, 'demo-api-key.txt');
+    if (!row?.any || config.SEED_DEMO === 'always') {
+      const demo = await seedDemo(app.services);
+      const file = writeDemoKey(config.DATA_DIR, demo);
+      console.log(`\nSeeded demo tenant "Demo Lending Co." with ${demo.debtors} debtors.\nAPI key (also saved to ${file}):\n\n  ${demo.apiKey}\n\nTry it:\n\n  ${curlExample(local, demo.apiKey)}\n`);
+    } else if (existsSync(keyFile)) {
+      const key = readFileSync(keyFile, 'utf8').trim();
+      console.log(`\nDemo API key (from ${keyFile}). Try it:\n\n  ${curlExample(local, key)}\n`);
+    }
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    try {
+      await app.close();
+      await database.close();
+      logger.info('stopped');
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err: safeError(err) }, 'unclean shutdown');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  console.error('Arrears failed to start:', safeError(err));
+  process.exit(1);
+});

@@ -1,0 +1,76 @@
+import { and, asc, desc, eq, gt, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
+import type { Tx } from '../../db/client.js';
+import { auditEvents, auditHeads } from './audit.table.js';
+import type { StoredEvent } from './audit.hash.js';
+
+export type AuditRow = typeof auditEvents.$inferSelect;
+
+export interface AuditFilter {
+  entityType?: string | null;
+  entityId?: string | null;
+  actorId?: string | null;
+  action?: string | null;
+  from?: Date | null;
+  to?: Date | null;
+}
+
+function filterWhere(tenantId: string, filter: AuditFilter): SQL[] {
+    const where: SQL[] = [eq(auditEvents.tenantId, tenantId)];
+    if (filter.entityType) where.push(eq(auditEvents.entityType, filter.entityType));
+    if (filter.entityId) where.push(eq(auditEvents.entityId, filter.entityId));
+    if (filter.actorId) where.push(eq(auditEvents.actorId, filter.actorId));
+    if (filter.action) where.push(eq(auditEvents.action, filter.action));
+    if (filter.from) where.push(gte(auditEvents.occurredAt, filter.from));
+    if (filter.to) where.push(lte(auditEvents.occurredAt, filter.to));
+  return where;
+}
+
+export const auditRepository = {
+  /**
+   * Advances the tenant's head and returns the new seq with the previous hash. The row lock taken here is
+   * held to commit, so a second writer in the same tenant waits and then links to this event.
+   */
+  async advanceHead(tx: Tx, tenantId: string, genesis: string): Promise<{ seq: number; prevHash: string }> {
+    const rows = await tx
+      .insert(auditHeads)
+      .values({ tenantId, seq: 1, hash: genesis })
+      .onConflictDoUpdate({ target: auditHeads.tenantId, set: { seq: sql`${auditHeads.seq} + 1` } })
+      .returning({ seq: auditHeads.seq, prevHash: auditHeads.hash });
+    const row = rows[0];
+    if (!row) throw new Error('audit head upsert returned nothing');
+    return row;
+  },
+
+  async append(tx: Tx, tenantId: string, event: StoredEvent): Promise<void> {
+    // One statement: the event and the head's new hash move together.
+    const insert = tx.insert(auditEvents).values({ ...event, tenantId });
+    const q = sql`with ins as (${insert.getSQL()}) update ${auditHeads} set hash = ${event.hash} where ${auditHeads.tenantId} = ${tenantId}`;
+    await tx.execute(q);
+  },
+
+  async head(tx: Tx, tenantId: string): Promise<{ seq: number; hash: string } | null> {
+    const rows = await tx.select({ seq: auditHeads.seq, hash: auditHeads.hash }).from(auditHeads).where(eq(auditHeads.tenantId, tenantId));
+    return rows[0] ?? null;
+  },
+
+  async list(tx: Tx, tenantId: string, filter: AuditFilter, limit: number, beforeSeq: number | null): Promise<AuditRow[]> {
+    const where = filterWhere(tenantId, filter);
+    if (beforeSeq !== null) where.push(lt(auditEvents.seq, beforeSeq));
+    return tx.select().from(auditEvents).where(and(...where)).orderBy(desc(auditEvents.seq)).limit(limit);
+  },
+
+  async count(tx: Tx, tenantId: string, filter: AuditFilter): Promise<number> {
+    const rows = await tx.select({ n: sql<string>`count(*)` }).from(auditEvents).where(and(...filterWhere(tenantId, filter)));
+    return Number(rows[0]?.n ?? 0);
+  },
+
+  /** Ascending pages for verification. */
+  async page(tx: Tx, tenantId: string, afterSeq: number, limit: number): Promise<AuditRow[]> {
+    return tx
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.tenantId, tenantId), gt(auditEvents.seq, afterSeq)))
+      .orderBy(asc(auditEvents.seq))
+      .limit(limit);
+  },
+};

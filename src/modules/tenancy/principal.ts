@@ -1,0 +1,36 @@
+export const SCOPES = ['read', 'write', 'admin', 'pii:reveal'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export type PrincipalKind = 'api_key' | 'agency' | 'platform' | 'system';
+
+/** What authentication yields. Nothing downstream of auth reads headers. */
+export interface Principal {
+  kind: PrincipalKind;
+  /** null only for the platform operator, who acts on no tenant's data. */
+  tenantId: string | null;
+  actorId: string;
+  scopes: ReadonlySet<Scope>;
+  portfolioIds?: readonly string[];
+  agencyId?: string;
+}
+
+/** The principal plus where the request came from: what an audit event records. */
+export interface Actor {
+  principal: Principal;
+  requestId: string;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface TenantActor extends Actor {
+  principal: Principal & { tenantId: string };
+}
+
+export function systemActor(tenantId: string, actorId: string, requestId = 'system'): TenantActor {
+  return {
+    principal: { kind: 'system', tenantId, actorId, scopes: new Set(SCOPES) },
+    requestId,
+    ip: null,
+    userAgent: null,
+  };
+}

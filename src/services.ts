@@ -1,0 +1,36 @@
+import type { Database } from './db/client.js';
+import type { Clock } from './shared/clock.js';
+import type { PiiCipher } from './shared/pii-crypto.js';
+import { AuditService } from './modules/audit/audit.service.js';
+import { DebtorService } from './modules/debtors/debtor.service.js';
+import { AuthService } from './modules/tenancy/auth.service.js';
+import { LastUsedTracker } from './modules/tenancy/last-used.tracker.js';
+import { TenancyService } from './modules/tenancy/tenancy.service.js';
+
+export interface Services {
+  audit: AuditService;
+  auth: AuthService;
+  tenancy: TenancyService;
+  debtors: DebtorService;
+  lastUsed: LastUsedTracker;
+}
+
+export interface ServiceDeps {
+  database: Database;
+  clock: Clock;
+  pii: PiiCipher;
+  platformAdminToken: string | undefined;
+  onBackgroundError: (err: unknown) => void;
+}
+
+export function buildServices(d: ServiceDeps): Services {
+  const audit = new AuditService(d.database, d.clock);
+  const lastUsed = new LastUsedTracker(d.database, 30_000, d.onBackgroundError);
+  return {
+    audit,
+    lastUsed,
+    auth: new AuthService(d.database, d.clock, lastUsed, d.platformAdminToken),
+    tenancy: new TenancyService(d.database, d.clock, audit, lastUsed),
+    debtors: new DebtorService(d.database, d.clock, audit, d.pii),
+  };
+}
