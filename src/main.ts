@@ -28,8 +28,8 @@ async function main(): Promise<void> {
     const [row] = await database.query<{ any: boolean }>('select exists(select 1 from tenants) as any');
     const keyFile = join(config.DATA_DIR, 'demo-api-key.txt');
     if (!row?.any || config.SEED_DEMO === 'always') {
-      const demo = await seedDemo(app.services);
-      const file = writeDemoKey(config.DATA_DIR, demo);
+      const demo = await seedDemo(app.services, (r) => writeDemoKey(config.DATA_DIR, r));
+      const file = keyFile;
       console.log(`\nSeeded demo tenant "Demo Lending Co." with ${demo.debtors} debtors.\nAPI key (also saved to ${file}):\n\n  ${demo.apiKey}\n\nTry it:\n\n  ${curlExample(local, demo.apiKey)}\n`);
     } else if (existsSync(keyFile)) {
       const key = readFileSync(keyFile, 'utf8').trim();

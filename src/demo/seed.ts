@@ -37,7 +37,7 @@ const PEOPLE: Person[] = [
   { name: 'Tan Wei Ming', phone: '+6591234567', email: 'weiming.tan@example.sg', tz: 'Asia/Singapore', lang: 'en-SG', country: 'SG', city: 'Singapore', line1: '1 Raffles Place' },
   { name: 'Nguyễn Văn An', phone: '+84912345678', tz: 'Asia/Ho_Chi_Minh', lang: 'vi-VN', country: 'VN', city: 'Hà Nội', line1: '12 Tràng Tiền' },
   { name: 'Priya Sharma', phone: '+919812345678', email: 'priya.sharma@example.in', tz: 'Asia/Kolkata', lang: 'en-IN', country: 'IN', city: 'Mumbai', line1: '21 Marine Drive' },
-  { name: 'Olivia Smith', phone: '+447700900123', email: 'olivia.smith@example.co.uk', tz: 'Europe/London', lang: 'en-GB', country: 'GB', city: 'London', line1: '10 Baker Street' },
+  { name: 'Olivia Smith', phone: '+447911123456', email: 'olivia.smith@example.co.uk', tz: 'Europe/London', lang: 'en-GB', country: 'GB', city: 'London', line1: '10 Baker Street' },
   { name: 'Liam O\'Brien', phone: '+353851234567', tz: 'Europe/Dublin', lang: 'en-IE', country: 'IE', city: 'Dublin', line1: '5 Grafton Street' },
   { name: 'Léa Dubois', phone: '+33612345678', email: 'lea.dubois@example.fr', tz: 'Europe/Paris', lang: 'fr-FR', country: 'FR', city: 'Lyon', line1: '3 Rue de la République' },
   { name: 'Jürgen Müller', phone: '+4915123456789', tz: 'Europe/Berlin', lang: 'de-DE', country: 'DE', city: 'München', line1: 'Leopoldstraße 7' },
@@ -52,7 +52,7 @@ const PEOPLE: Person[] = [
   { name: 'Michael Davis', phone: '+12065550190', tz: 'America/Los_Angeles', lang: 'en-US', country: 'US', city: 'Seattle', line1: '400 Broad St' },
   { name: 'Sophie Tremblay', phone: '+15145550123', email: 'sophie.tremblay@example.ca', tz: 'America/Toronto', lang: 'fr-CA', country: 'CA', city: 'Montréal', line1: '1000 Rue Sherbrooke' },
   { name: 'Lucas Silva', phone: '+5511912345678', tz: 'America/Sao_Paulo', lang: 'pt-BR', country: 'BR', city: 'São Paulo', line1: 'Av. Paulista 1578' },
-  { name: 'Valentina López', phone: '+5215512345678', tz: 'America/Mexico_City', lang: 'es-MX', country: 'MX', city: 'Ciudad de México', line1: 'Paseo de la Reforma 222' },
+  { name: 'Valentina López', phone: '+525512345678', tz: 'America/Mexico_City', lang: 'es-MX', country: 'MX', city: 'Ciudad de México', line1: 'Paseo de la Reforma 222' },
   { name: 'Chloe Wilson', phone: '+61412345678', email: 'chloe.wilson@example.com.au', tz: 'Australia/Sydney', lang: 'en-AU', country: 'AU', city: 'Sydney', line1: '1 Martin Place' },
   { name: 'Aroha Ngata', phone: '+64211234567', tz: 'Pacific/Auckland', lang: 'en-NZ', country: 'NZ', city: 'Auckland', line1: '20 Queen Street' },
   { name: 'Ahmed Hassan', phone: '+201001234567', tz: 'Africa/Cairo', lang: 'ar-EG', country: 'EG', city: 'Cairo', line1: '15 Tahrir Square' },
@@ -105,7 +105,7 @@ export interface DemoResult {
 }
 
 /** A demo tenant, made through the same services as the API, so its audit chain is real. */
-export async function seedDemo(services: Services): Promise<DemoResult> {
+export async function seedDemo(services: Services, onKey?: (r: DemoResult) => void): Promise<DemoResult> {
   const platform: Actor = {
     principal: { kind: 'system', tenantId: null, actorId: 'demo-seed', scopes: new Set(SCOPES) },
     requestId: 'seed',
@@ -115,6 +115,8 @@ export async function seedDemo(services: Services): Promise<DemoResult> {
   const { tenant, key } = await services.tenancy.createTenant(platform, { name: 'Demo Lending Co.', timeZone: 'Asia/Shanghai', keyName: 'Demo admin key' });
   const actor: TenantActor = { ...platform, principal: { ...platform.principal, tenantId: tenant.id } };
   const list = demoDebtors();
+  // Hand the key over before the slower part, so an interrupted seed still leaves a usable key behind.
+  onKey?.({ tenantId: tenant.id, apiKey: key.secret, debtors: 0 });
   for (const d of list) await services.debtors.create(actor, d);
   return { tenantId: tenant.id, apiKey: key.secret, debtors: list.length };
 }

@@ -47,7 +47,7 @@ export class DebtorResolver {
       search: filter?.search ? planSearch(filter.search) : null,
       tags: filter?.tags ?? [],
       flags: filter?.flags ?? [],
-      archived: filter === null || filter.archived === undefined ? false : filter.archived,
+      archived: filter == null || filter.archived === undefined ? false : filter.archived,
     };
     const page = await ctx.services.debtors.list(actor, f, order, size, cursor);
     const cursorOf = (r: DebtorRow) => encodeCursor(order, cursorKey(order, r), r.id);
