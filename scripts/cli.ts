@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import pino from 'pino';
-import { parseConfig, type Config } from '../src/config/env.js';
+import { ConfigError, parseConfig, type Config } from '../src/config/env.js';
+import { AppError } from '../src/shared/errors.js';
 import { loadPiiCipher } from '../src/config/pii-keys.js';
 import type { Database } from '../src/db/client.js';
 import { openDatabase } from '../src/db/open.js';
@@ -29,4 +30,17 @@ export function argValue(name: string): string | undefined {
   if (i >= 0) return process.argv[i + 1];
   const eq = process.argv.find((a) => a.startsWith(name + '='));
   return eq?.slice(name.length + 1);
+}
+
+/** Runs a command; configuration and input errors print their message (exit 2) instead of a stack trace. */
+export async function runCli(fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof AppError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
 }
