@@ -4,10 +4,10 @@ import { runCli, withServices } from './cli.js';
 
 /** Seeds a demo tenant (about 50 debtors) and prints its API key. Safe to run repeatedly: each run adds a new tenant. */
 await runCli(() =>
-    withServices(async (services, config) => {
+  withServices(async (services, config) => {
     const file = config.DATABASE_URL ? null : join(config.DATA_DIR, 'demo-api-key.txt');
     const demo = await seedDemo(services, (r) => file && writeDemoKey(config.DATA_DIR, r));
     console.log(`Seeded demo tenant ${demo.tenantId} with ${demo.debtors} debtors.\nAPI key${file ? ` (saved to ${file})` : ''}:\n\n  ${demo.apiKey}\n`);
-  console.log(`Try it (with the server running):\n\n  ${curlExample(`http://127.0.0.1:${config.PORT}`, demo.apiKey)}\n`);
-}),
+    console.log(`Try it (with the server running):\n\n  ${curlExample(`http://127.0.0.1:${config.PORT}`, demo.apiKey)}\n`);
+  }),
 );

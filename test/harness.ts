@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { sql as dsql, type SQL } from 'drizzle-orm';
 import postgres from 'postgres';
 import { buildApp, type App } from '../src/app.js';
 import { parseConfig, type Config } from '../src/config/env.js';
@@ -21,11 +22,43 @@ export interface GqlResult<T = Record<string, any>> {
   headers: Headers;
 }
 
+export type AdminQuery = <T = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<T[]>;
+
 export interface TestDatabase {
   database: Database;
   /** A connection as the server's superuser (the owner): for tests that must step around the app role. */
-  admin: { query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]> };
+  admin: {
+    query: AdminQuery;
+    /**
+     * Runs `fn` inside one transaction on one connection, as the superuser: committed when `fn` resolves,
+     * rolled back when it throws. Use it for anything that must share a session (set_config(..., true),
+     * `set local`). On PGlite it holds the database's queue, so no request interleaves with it.
+     */
+    transaction<T>(fn: (q: AdminQuery) => Promise<T>): Promise<T>;
+  };
   drop(): Promise<void>;
+}
+
+/** `text` with $1..$n placeholders as a drizzle SQL object (PGlite transactions run through drizzle). */
+function drizzleSql(text: string, params: unknown[]): SQL {
+  const parts = text.split(/\$(\d+)/);
+  return dsql.join(parts.map((p, i) => (i % 2 === 0 ? dsql.raw(p) : dsql`${params[Number(p) - 1]}`)));
+}
+
+/**
+ * PGlite: borrow a tenant transaction (which holds the single connection's queue), then drop back to the
+ * connecting superuser with no tenant set, so `fn` starts exactly where an admin transaction would.
+ */
+function pgliteTransaction(database: Database) {
+  return <T>(fn: (q: AdminQuery) => Promise<T>): Promise<T> =>
+    database.tenant({ tenantId: '00000000-0000-0000-0000-000000000000' }, async (tx) => {
+      const q: AdminQuery = async (text, params = []) => {
+        const res = (await tx.execute(drizzleSql(text, params))) as unknown as { rows: never[] };
+        return res.rows;
+      };
+      await q(`select set_config('role', 'none', true), set_config('app.tenant_id', '', true), set_config('app.agency_id', '', true)`);
+      return fn(q);
+    });
 }
 
 /** A fresh, migrated database: in-memory PGlite, or a throwaway database on the PostgreSQL server. */
@@ -33,7 +66,11 @@ export async function freshDatabase(): Promise<TestDatabase> {
   if (!PG_URL) {
     const database = await openPglite();
     await database.migrate();
-    return { database, admin: { query: (s, p) => database.query(s, p) as never }, drop: () => database.close() };
+    return {
+      database,
+      admin: { query: (s, p) => database.query(s, p) as never, transaction: pgliteTransaction(database) },
+      drop: () => database.close(),
+    };
   }
   const name = `arrears_test_${randomBytes(6).toString('hex')}`;
   const root = postgres(PG_URL, { max: 1, onnotice: () => {} });
@@ -45,7 +82,26 @@ export async function freshDatabase(): Promise<TestDatabase> {
   const adminSql = postgres(url.toString(), { max: 2, onnotice: () => {} });
   return {
     database,
-    admin: { query: async (s, p = []) => (await adminSql.unsafe(s, p as never[])) as never },
+    admin: {
+      query: async (s, p = []) => (await adminSql.unsafe(s, p as never[])) as never,
+      async transaction(fn) {
+        const conn = await adminSql.reserve();
+        try {
+          await conn.unsafe('begin');
+          let result;
+          try {
+            result = await fn(async (s, p = []) => (await conn.unsafe(s, p as never[])) as never);
+          } catch (err) {
+            await conn.unsafe('rollback');
+            throw err;
+          }
+          await conn.unsafe('commit');
+          return result;
+        } finally {
+          conn.release();
+        }
+      },
+    },
     async drop() {
       await database.close();
       await adminSql.end();

@@ -15,6 +15,6 @@ export const LocalDateScalar = new GraphQLScalarType<string, string>({
   },
   parseLiteral(ast) {
     if (ast.kind === Kind.STRING && isCalendarDate(ast.value)) return ast.value;
-    throw new GraphQLError(`LocalDate must be a real date in YYYY-MM-DD form`);
+    throw new GraphQLError(`LocalDate must be a real date in YYYY-MM-DD form`, { nodes: ast });
   },
 });

@@ -1,12 +1,37 @@
 import 'reflect-metadata';
-import type { GraphQLSchema } from 'graphql';
-import { buildSchema } from 'type-graphql';
+import { validate, type ValidatorOptions } from 'class-validator';
+import { getNamedType, type GraphQLSchema } from 'graphql';
+import { ArgumentValidationError, buildSchema, type ValidatorFn } from 'type-graphql';
 import { AuditResolver } from '../modules/audit/audit.resolver.js';
 import { DebtorResolver } from '../modules/debtors/debtor.resolver.js';
 import { TenancyResolver } from '../modules/tenancy/tenancy.resolver.js';
 import { authChecker } from './auth-checker.js';
 
 let cached: Promise<GraphQLSchema> | null = null;
+
+const VALIDATOR_OPTIONS: ValidatorOptions = {
+  skipMissingProperties: true,
+  forbidUnknownValues: false,
+  validationError: { target: false, value: false },
+};
+
+/**
+ * type-graphql's class-validator step, plus the argument's name on the error, so formatError can report
+ * `input.legalName` (the same path the services use) rather than a bare `legalName`.
+ */
+const validateArgument: ValidatorFn = async (value: unknown, _type, { info }) => {
+  if (value === null || typeof value !== 'object') return;
+  for (const [i, item] of (Array.isArray(value) ? value : [value]).entries()) {
+    if (item === null || typeof item !== 'object') continue;
+    const errors = await validate(item as object, VALIDATOR_OPTIONS);
+    if (!errors.length) continue;
+    const typeName = (item as object).constructor.name;
+    const args = info.parentType.getFields()[info.fieldName]?.args.filter((a) => getNamedType(a.type).name === typeName) ?? [];
+    const err = new ArgumentValidationError(errors);
+    if (args.length === 1) (err.extensions as Record<string, unknown>).argument = Array.isArray(value) ? `${args[0]!.name}.${i}` : args[0]!.name;
+    throw err;
+  }
+};
 
 /** Built once per process: the schema is static, and type-graphql's build is not cheap. */
 export function getSchema(): Promise<GraphQLSchema> {
@@ -15,7 +40,7 @@ export function getSchema(): Promise<GraphQLSchema> {
     authChecker,
     // Unauthorized fields throw from the checker with our own codes; this only sets the default.
     authMode: 'error',
-    validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },
+    validateFn: validateArgument,
   });
   return cached;
 }
