@@ -11,6 +11,7 @@ import { getSchema } from './graphql/schema.js';
 import { BodyTooLarge, readBody } from './http/body.js';
 import { healthz, readyz } from './http/health.js';
 import { sendError, sendJson } from './http/respond.js';
+import { accountLoaders } from './modules/accounts/account.loaders.js';
 import { contactPointsLoader } from './modules/debtors/debtor.loaders.js';
 import type { Actor, Principal, TenantActor } from './modules/tenancy/principal.js';
 import { buildServices, type Services } from './services.js';
@@ -101,7 +102,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         context: async (): Promise<GraphQLContext> => ({
           actor,
           services,
-          loaders: { contactPoints: contactPointsLoader(services.debtors, () => actor as TenantActor) },
+          loaders: {
+            contactPoints: contactPointsLoader(services.debtors, () => actor as TenantActor),
+            ...accountLoaders(services, () => actor as TenantActor),
+          },
         }),
       }),
     );

@@ -1,6 +1,11 @@
 import type { Database } from './db/client.js';
 import type { Clock } from './shared/clock.js';
 import type { PiiCipher } from './shared/pii-crypto.js';
+import { AccountImportService } from './modules/accounts/account-import.service.js';
+import { AccountService } from './modules/accounts/account.service.js';
+import { AlertService } from './modules/accounts/alert.service.js';
+import { DelinquencyService } from './modules/accounts/delinquency.service.js';
+import { PortfolioService } from './modules/accounts/portfolio.service.js';
 import { AuditService } from './modules/audit/audit.service.js';
 import { DebtorService } from './modules/debtors/debtor.service.js';
 import { AuthService } from './modules/tenancy/auth.service.js';
@@ -13,6 +18,11 @@ export interface Services {
   tenancy: TenancyService;
   debtors: DebtorService;
   lastUsed: LastUsedTracker;
+  portfolios: PortfolioService;
+  accounts: AccountService;
+  accountImport: AccountImportService;
+  delinquency: DelinquencyService;
+  alerts: AlertService;
 }
 
 export interface ServiceDeps {
@@ -32,5 +42,10 @@ export function buildServices(d: ServiceDeps): Services {
     auth: new AuthService(d.database, d.clock, lastUsed, d.platformAdminToken),
     tenancy: new TenancyService(d.database, d.clock, audit, lastUsed),
     debtors: new DebtorService(d.database, d.clock, audit, d.pii),
+    portfolios: new PortfolioService(d.database, d.clock, audit),
+    accounts: new AccountService(d.database, d.clock, audit),
+    accountImport: new AccountImportService(d.database, d.clock, audit),
+    delinquency: new DelinquencyService(d.database, d.clock, audit),
+    alerts: new AlertService(d.database, d.clock, audit),
   };
 }

@@ -20,6 +20,12 @@ export interface TenantScope {
   tenantId: string;
   /** Set for agency sessions: policies on portfolio-scoped tables admit only granted portfolios. */
   agencyId?: string | null;
+  /** Set for portfolio-scoped principals: a restrictive policy hides every other portfolio's accounts. */
+  portfolioIds?: readonly string[] | null;
+}
+
+function portfolioSetting(scope: TenantScope): string {
+  return scope.portfolioIds == null ? '' : `{${scope.portfolioIds.join(',')}}`;
 }
 
 export type Row = Record<string, unknown>;
@@ -40,7 +46,7 @@ export interface Database {
   close(): Promise<void>;
 }
 
-const CONTEXT_SQL = `select set_config('role', $1, true), set_config('app.tenant_id', $2, true), set_config('app.agency_id', $3, true)`;
+const CONTEXT_SQL = `select set_config('role', $1, true), set_config('app.tenant_id', $2, true), set_config('app.agency_id', $3, true), set_config('app.portfolio_ids', $4, true)`;
 
 function countingLogger(stats: { statements: number }): Logger {
   return {
@@ -79,7 +85,7 @@ export function openPostgres(opts: PostgresOptions): Database {
       // (the COMMIT), not three. Should either fail, every later statement on this connection fails with
       // "current transaction is aborted" and the commit below becomes a rollback: nothing runs unscoped.
       const begin = reserved.unsafe('begin').execute();
-      const context = reserved.unsafe(CONTEXT_SQL, [APP_ROLE, scope.tenantId, scope.agencyId ?? '']).execute();
+      const context = reserved.unsafe(CONTEXT_SQL, [APP_ROLE, scope.tenantId, scope.agencyId ?? '', portfolioSetting(scope)]).execute();
       stats.statements += 2;
       const prelude = Promise.all([begin, context]);
       prelude.catch(() => {}); // observed below; avoid an unhandled rejection in the meantime
@@ -138,7 +144,7 @@ export async function openPglite(dataDir?: string): Promise<Database> {
       return serialize(() =>
         db.transaction(async (tx) => {
           await tx.execute(
-            dsql`select set_config('role', ${APP_ROLE}, true), set_config('app.tenant_id', ${scope.tenantId}, true), set_config('app.agency_id', ${scope.agencyId ?? ''}, true)`,
+            dsql`select set_config('role', ${APP_ROLE}, true), set_config('app.tenant_id', ${scope.tenantId}, true), set_config('app.agency_id', ${scope.agencyId ?? ''}, true), set_config('app.portfolio_ids', ${portfolioSetting(scope)}, true)`,
           );
           return fn(tx as unknown as Tx);
         }),
@@ -159,4 +165,10 @@ export async function openPglite(dataDir?: string): Promise<Database> {
       await client.close();
     },
   };
+}
+
+/** `tx.execute` returns a RowList on postgres.js and `{ rows }` on PGlite; this gives the rows either way. */
+export function rowsOf<T>(result: unknown): T[] {
+  const r = result as { rows?: T[] } | T[];
+  return Array.isArray(r) ? r : (r.rows ?? []);
 }

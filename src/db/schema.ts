@@ -3,3 +3,8 @@ export * from '../modules/tenancy/tenant.table.js';
 export * from '../modules/tenancy/api-key.table.js';
 export * from '../modules/debtors/debtor.table.js';
 export * from '../modules/audit/audit.table.js';
+export * from '../modules/accounts/portfolio.table.js';
+export * from '../modules/accounts/account.table.js';
+export * from '../modules/accounts/ledger.table.js';
+export * from '../modules/accounts/delinquency.table.js';
+export * from '../modules/accounts/alert.table.js';

@@ -3,8 +3,9 @@ import { AppError } from '../shared/errors.js';
 import type { ContactPointRow } from '../modules/debtors/debtor.repository.js';
 import type { Actor, TenantActor } from '../modules/tenancy/principal.js';
 import type { Services } from '../services.js';
+import type { AccountLoaders } from '../modules/accounts/account.loaders.js';
 
-export interface Loaders {
+export interface Loaders extends AccountLoaders {
   contactPoints: DataLoader<string, ContactPointRow[]>;
 }
 

@@ -2,6 +2,10 @@ import 'reflect-metadata';
 import { validate, type ValidatorOptions } from 'class-validator';
 import { getNamedType, type GraphQLSchema } from 'graphql';
 import { ArgumentValidationError, buildSchema, type ValidatorFn } from 'type-graphql';
+import { AccountResolver, DebtorAccountsResolver } from '../modules/accounts/account.resolver.js';
+import { AlertResolver } from '../modules/accounts/alert.resolver.js';
+import { DelinquencyResolver } from '../modules/accounts/delinquency.resolver.js';
+import { PortfolioResolver } from '../modules/accounts/portfolio.resolver.js';
 import { AuditResolver } from '../modules/audit/audit.resolver.js';
 import { DebtorResolver } from '../modules/debtors/debtor.resolver.js';
 import { TenancyResolver } from '../modules/tenancy/tenancy.resolver.js';
@@ -36,7 +40,16 @@ const validateArgument: ValidatorFn = async (value: unknown, _type, { info }) =>
 /** Built once per process: the schema is static, and type-graphql's build is not cheap. */
 export function getSchema(): Promise<GraphQLSchema> {
   cached ??= buildSchema({
-    resolvers: [TenancyResolver, DebtorResolver, AuditResolver],
+    resolvers: [
+      TenancyResolver,
+      DebtorResolver,
+      AuditResolver,
+      PortfolioResolver,
+      AccountResolver,
+      DebtorAccountsResolver,
+      DelinquencyResolver,
+      AlertResolver,
+    ],
     authChecker,
     // Unauthorized fields throw from the checker with our own codes; this only sets the default.
     authMode: 'error',

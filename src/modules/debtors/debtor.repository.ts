@@ -1,5 +1,7 @@
 import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
+import { accounts } from '../accounts/account.table.js';
+import { toUuidArray, type PortfolioScope } from '../accounts/portfolio.repository.js';
 import { uuidv7 } from '../../shared/ids.js';
 import type { SearchPlan } from './debtor.search.js';
 import { debtorContactPoints, debtors } from './debtor.table.js';
@@ -60,8 +62,20 @@ function toTextArray(values: string[]): SQL {
   return sql`${`{${values.map((v) => `"${v.replace(/["\\]/g, (c) => '\\' + c)}"`).join(',')}}`}::text[]`;
 }
 
-function whereFor(tenantId: string, f: DebtorListFilter): SQL[] {
+/**
+ * A portfolio-scoped principal sees a debtor only through an account in one of its portfolios
+ * (null scope: the whole tenant).
+ */
+function visibleTo(tenantId: string, scope: PortfolioScope): SQL | undefined {
+  if (scope === null) return undefined;
+  if (scope.length === 0) return sql`false`;
+  return sql`exists (select 1 from ${accounts} a where a.tenant_id = ${tenantId} and a.debtor_id = ${debtors.id} and a.portfolio_id = any(${toUuidArray(scope)}))`;
+}
+
+function whereFor(tenantId: string, f: DebtorListFilter, scope: PortfolioScope): SQL[] {
   const where: SQL[] = [eq(debtors.tenantId, tenantId)];
+  const visible = visibleTo(tenantId, scope);
+  if (visible) where.push(visible);
   if (f.archived === false) where.push(isNull(debtors.archivedAt));
   if (f.archived === true) where.push(isNotNull(debtors.archivedAt));
   if (f.tags.length) where.push(sql`${debtors.tags} @> ${toTextArray(f.tags)}`);
@@ -86,15 +100,15 @@ export const debtorRepository = {
     return rows[0] ?? null;
   },
 
-  async find(tx: Tx, tenantId: string, id: string, lock = false): Promise<DebtorRow | null> {
-    const q = tx.select().from(debtors).where(and(eq(debtors.tenantId, tenantId), eq(debtors.id, id)));
+  async find(tx: Tx, tenantId: string, id: string, lock = false, scope: PortfolioScope = null): Promise<DebtorRow | null> {
+    const q = tx.select().from(debtors).where(and(eq(debtors.tenantId, tenantId), eq(debtors.id, id), visibleTo(tenantId, scope)));
     const rows = lock ? await q.for('update') : await q;
     return rows[0] ?? null;
   },
 
-  async findMany(tx: Tx, tenantId: string, ids: readonly string[]): Promise<DebtorRow[]> {
+  async findMany(tx: Tx, tenantId: string, ids: readonly string[], scope: PortfolioScope = null): Promise<DebtorRow[]> {
     if (ids.length === 0) return [];
-    return tx.select().from(debtors).where(and(eq(debtors.tenantId, tenantId), inArray(debtors.id, [...ids])));
+    return tx.select().from(debtors).where(and(eq(debtors.tenantId, tenantId), inArray(debtors.id, [...ids]), visibleTo(tenantId, scope)));
   },
 
   async findByExternalRef(tx: Tx, tenantId: string, externalRef: string): Promise<DebtorRow | null> {
@@ -102,8 +116,8 @@ export const debtorRepository = {
     return rows[0] ?? null;
   },
 
-  async list(tx: Tx, tenantId: string, f: DebtorListFilter, order: DebtorOrder, limit: number, after: DebtorCursor | null): Promise<DebtorRow[]> {
-    const where = whereFor(tenantId, f);
+  async list(tx: Tx, tenantId: string, f: DebtorListFilter, order: DebtorOrder, limit: number, after: DebtorCursor | null, scope: PortfolioScope = null): Promise<DebtorRow[]> {
+    const where = whereFor(tenantId, f, scope);
     const byName = order === 'name_asc' || order === 'name_desc';
     const ascending = order === 'created_asc' || order === 'name_asc';
     if (after) {
@@ -116,8 +130,8 @@ export const debtorRepository = {
     return tx.select().from(debtors).where(and(...where)).orderBy(...orderBy).limit(limit);
   },
 
-  async count(tx: Tx, tenantId: string, f: DebtorListFilter): Promise<number> {
-    const rows = await tx.select({ n: sql<string>`count(*)` }).from(debtors).where(and(...whereFor(tenantId, f)));
+  async count(tx: Tx, tenantId: string, f: DebtorListFilter, scope: PortfolioScope = null): Promise<number> {
+    const rows = await tx.select({ n: sql<string>`count(*)` }).from(debtors).where(and(...whereFor(tenantId, f, scope)));
     return Number(rows[0]?.n ?? 0);
   },
 

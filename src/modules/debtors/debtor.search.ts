@@ -59,3 +59,9 @@ export function planSearch(raw: string): SearchPlan | null {
   const keys = CJK.test(compact) ? [compact] : folded.split(' ').filter(Boolean).map((w) => '^' + w);
   return { kind: 'text', folded, like: null, keys };
 }
+
+/** The two indexed search columns of a debtor row, from its names. */
+export function debtorSearchColumns(legalName: string, displayName: string): { searchText: string; searchKeys: string[] } {
+  const searchText = foldText([legalName, displayName === legalName ? '' : displayName].filter(Boolean).join(' '));
+  return { searchText, searchKeys: searchKeys(searchText) };
+}

@@ -7,6 +7,7 @@ import { PiiCipher } from '../../shared/pii-crypto.js';
 import { lineText, Problems } from '../../shared/validation.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { TenantActor } from '../tenancy/principal.js';
+import { scopeOf } from '../accounts/scope.js';
 import { LIMITS, type CleanDebtor, type DebtorFields, type DebtorPatch } from './debtor.model.js';
 import {
   debtorRepository,
@@ -17,7 +18,7 @@ import {
   type DebtorOrder,
   type DebtorRow,
 } from './debtor.repository.js';
-import { foldText, searchKeys } from './debtor.search.js';
+import { debtorSearchColumns } from './debtor.search.js';
 import { validateDebtor } from './debtor.validation.js';
 
 /** What an audit event may say about a debtor: contact data masked, the national id never. */
@@ -63,14 +64,9 @@ function diff(before: Record<string, unknown>, after: Record<string, unknown>): 
   return { before: b, after: a };
 }
 
-function searchColumns(d: CleanDebtor): { searchText: string; searchKeys: string[] } {
-  const searchText = foldText([d.legalName, d.displayName === d.legalName ? '' : d.displayName].filter(Boolean).join(' '));
-  return { searchText, searchKeys: searchKeys(searchText) };
-}
-
 function rowFields(d: CleanDebtor): Omit<DebtorInsert, 'id'> {
   const { emails: _e, phones: _p, ...rest } = d;
-  return { ...rest, ...searchColumns(d) };
+  return { ...rest, ...debtorSearchColumns(d.legalName, d.displayName) };
 }
 
 function rowToFields(d: DebtorRow, contacts: ContactPointRow[]): DebtorFields {
@@ -131,7 +127,7 @@ export class DebtorService {
     const { debtor, nationalId } = validateDebtor(input, input.nationalId, this.clock.now());
     const id = uuidv7();
     try {
-      return await this.db.tenant({ tenantId }, async (tx) => {
+      return await this.db.tenant(scopeOf(actor).db, async (tx) => {
         const row = await debtorRepository.insert(tx, tenantId, { id, ...rowFields(debtor), ...this.sealNationalId(tenantId, id, nationalId) });
         await debtorRepository.replaceContactPoints(tx, tenantId, id, debtor.emails, debtor.phones);
         const contacts = await debtorRepository.contactPointsFor(tx, tenantId, [id]);
@@ -152,8 +148,8 @@ export class DebtorService {
     const tenantId = actor.principal.tenantId;
     let externalRef: string | null = null;
     try {
-      return await this.db.tenant({ tenantId }, async (tx) => {
-        const current = await debtorRepository.find(tx, tenantId, id, true);
+      return await this.db.tenant(scopeOf(actor).db, async (tx) => {
+        const current = await debtorRepository.find(tx, tenantId, id, true, scopeOf(actor).portfolios);
         if (!current) throw AppError.notFound('Debtor', id);
         if (current.archivedAt) throw AppError.conflict(`Debtor ${id} is archived and can no longer be changed`, { id });
         if (current.version !== version) {
@@ -166,6 +162,8 @@ export class DebtorService {
           if (v === null && (k === 'kind' || k === 'legalName')) throw AppError.badInput(`input.${k}`, 'cannot be null');
           (merged as unknown as Record<string, unknown>)[k] = v;
         }
+        // A display name that was only ever the legal name's default follows a renamed legal name.
+        if (patch.legalName != null && patch.displayName === undefined && current.displayName === current.legalName) merged.displayName = null;
         const { debtor, nationalId } = validateDebtor(merged, patch.nationalId, this.clock.now());
         externalRef = debtor.externalRef;
         const updated = await debtorRepository.update(tx, tenantId, id, version, { ...rowFields(debtor), ...this.sealNationalId(tenantId, id, nationalId) });
@@ -189,8 +187,8 @@ export class DebtorService {
     const p = new Problems();
     const cleanReason = reason == null || reason.trim() === '' ? null : lineText(p, 'reason', reason, LIMITS.archiveReason);
     if (!p.empty) throw AppError.badInputMany(p.list);
-    return this.db.tenant({ tenantId }, async (tx) => {
-      const current = await debtorRepository.find(tx, tenantId, id, true);
+    return this.db.tenant(scopeOf(actor).db, async (tx) => {
+      const current = await debtorRepository.find(tx, tenantId, id, true, scopeOf(actor).portfolios);
       if (!current) throw AppError.notFound('Debtor', id);
       if (current.archivedAt) return current; // idempotent: archiving twice writes nothing
       const updated = await debtorRepository.update(tx, tenantId, id, current.version, { archivedAt: this.clock.now(), archivedReason: cleanReason });
@@ -206,8 +204,8 @@ export class DebtorService {
   async revealNationalId(actor: TenantActor, rawId: string): Promise<string | null> {
     const id = assertUuid('id', rawId);
     const tenantId = actor.principal.tenantId;
-    return this.db.tenant({ tenantId }, async (tx) => {
-      const d = await debtorRepository.find(tx, tenantId, id);
+    return this.db.tenant(scopeOf(actor).db, async (tx) => {
+      const d = await debtorRepository.find(tx, tenantId, id, false, scopeOf(actor).portfolios);
       if (!d) throw AppError.notFound('Debtor', id);
       await this.audit.record(tx, actor, { action: 'debtor.reveal_national_id', entityType: 'debtor', entityId: id, before: null, after: { revealed: d.nationalIdCiphertext !== null } });
       if (!d.nationalIdCiphertext || !d.nationalIdKeyId) return null;
@@ -218,29 +216,29 @@ export class DebtorService {
   async get(actor: TenantActor, rawId: string): Promise<DebtorRow> {
     const id = assertUuid('id', rawId);
     const tenantId = actor.principal.tenantId;
-    const row = await this.db.tenant({ tenantId }, (tx) => debtorRepository.find(tx, tenantId, id));
+    const row = await this.db.tenant(scopeOf(actor).db, (tx) => debtorRepository.find(tx, tenantId, id, false, scopeOf(actor).portfolios));
     if (!row) throw AppError.notFound('Debtor', id);
     return row;
   }
 
   getMany(actor: TenantActor, ids: readonly string[]): Promise<DebtorRow[]> {
     const tenantId = actor.principal.tenantId;
-    return this.db.tenant({ tenantId }, (tx) => debtorRepository.findMany(tx, tenantId, ids));
+    return this.db.tenant(scopeOf(actor).db, (tx) => debtorRepository.findMany(tx, tenantId, ids, scopeOf(actor).portfolios));
   }
 
   async list(actor: TenantActor, filter: DebtorListFilter, order: DebtorOrder, first: number, after: DebtorCursor | null): Promise<DebtorPage> {
     const tenantId = actor.principal.tenantId;
-    const rows = await this.db.tenant({ tenantId }, (tx) => debtorRepository.list(tx, tenantId, filter, order, first + 1, after));
+    const rows = await this.db.tenant(scopeOf(actor).db, (tx) => debtorRepository.list(tx, tenantId, filter, order, first + 1, after, scopeOf(actor).portfolios));
     return { rows: rows.slice(0, first), hasNextPage: rows.length > first };
   }
 
   count(actor: TenantActor, filter: DebtorListFilter): Promise<number> {
     const tenantId = actor.principal.tenantId;
-    return this.db.tenant({ tenantId }, (tx) => debtorRepository.count(tx, tenantId, filter));
+    return this.db.tenant(scopeOf(actor).db, (tx) => debtorRepository.count(tx, tenantId, filter, scopeOf(actor).portfolios));
   }
 
   contactPoints(actor: TenantActor, debtorIds: readonly string[]): Promise<ContactPointRow[]> {
     const tenantId = actor.principal.tenantId;
-    return this.db.tenant({ tenantId }, (tx) => debtorRepository.contactPointsFor(tx, tenantId, debtorIds));
+    return this.db.tenant(scopeOf(actor).db, (tx) => debtorRepository.contactPointsFor(tx, tenantId, debtorIds));
   }
 }

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { Database, Tx } from '../../db/client.js';
 import { apiKeys } from './api-key.table.js';
 import type { Scope } from './principal.js';
@@ -9,6 +9,7 @@ export interface KeyVerification {
   key_id: string;
   secret_hash: string;
   scopes: string[];
+  portfolio_ids: string[] | null;
   expires_at: Date | string | null;
   revoked_at: Date | string | null;
   tenant_status: string;
@@ -48,7 +49,8 @@ export const apiKeyRepository = {
           eq(apiKeys.tenantId, tenantId),
           isNull(apiKeys.revokedAt),
           sql`'admin' = any(${apiKeys.scopes})`,
-          sql`(${apiKeys.expiresAt} is null or ${apiKeys.expiresAt} > ${now})`,
+          // Through the column (not a raw parameter): postgres.js cannot bind a bare Date in a sql`` template.
+          or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now)),
         ),
       );
     return Number(rows[0]?.n ?? 0);

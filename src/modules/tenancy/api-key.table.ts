@@ -1,4 +1,4 @@
-import { foreignKey, index, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { foreignKey, index, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, tenantId, tenantPolicy, tstz } from '../../db/columns.js';
 import { tenants } from './tenant.table.js';
 
@@ -12,6 +12,8 @@ export const apiKeys = pgTable(
     /** SHA-256 of the whole key, hex. The secret itself is never stored. */
     secretHash: text('secret_hash').notNull(),
     scopes: text('scopes').array().notNull(),
+    /** null: every portfolio; otherwise the key reaches only these portfolios' accounts. */
+    portfolioIds: uuid('portfolio_ids').array(),
     createdAt: createdAt(),
     createdByKind: text('created_by_kind').notNull(),
     createdById: text('created_by_id').notNull(),

@@ -48,6 +48,14 @@ export class AuthService {
     if (found.tenant_status !== 'active') throw AppError.unauthenticated('Tenant is suspended');
     this.lastUsed.mark(parsed.tenantId, found.key_id, now);
     const scopes = new Set(found.scopes.filter((s): s is Scope => (SCOPES as readonly string[]).includes(s)));
-    return { kind: 'api_key', tenantId: parsed.tenantId, actorId: found.key_id, scopes };
+    const principal: Principal = { kind: 'api_key', tenantId: parsed.tenantId, actorId: found.key_id, scopes };
+    if (found.portfolio_ids) principal.portfolioIds = parsePgUuidArray(found.portfolio_ids);
+    return principal;
   }
+}
+
+/** postgres.js parses uuid[] into an array; PGlite too, but be tolerant of the text form '{a,b}'. */
+function parsePgUuidArray(v: string[] | string): string[] {
+  if (Array.isArray(v)) return v;
+  return v.replace(/^\{|\}$/g, '').split(',').filter(Boolean);
 }

@@ -1,6 +1,6 @@
 import { ArrayMaxSize, MaxLength } from 'class-validator';
 import { GraphQLDateTime } from 'graphql-scalars';
-import { Field, InputType } from 'type-graphql';
+import { Field, ID, InputType } from 'type-graphql';
 
 @InputType()
 export class CreateTenantInput {
@@ -25,4 +25,8 @@ export class CreateApiKeyInput {
 
   @Field(() => GraphQLDateTime, { nullable: true })
   expiresAt?: Date | null;
+
+  @Field(() => [ID], { nullable: true, description: 'Limit the key to these portfolios. Omit for the whole tenant.' })
+  @ArrayMaxSize(100)
+  portfolioIds?: string[] | null;
 }

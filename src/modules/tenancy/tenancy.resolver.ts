@@ -13,6 +13,7 @@ function toApiKey(ctx: GraphQLContext, row: ApiKeyRow): ApiKey {
     name: row.name,
     prefix: displayPrefix(row.tenantId, row.publicId),
     scopes: row.scopes,
+    portfolioIds: row.portfolioIds,
     createdAt: row.createdAt,
     expiresAt: row.expiresAt,
     revokedAt: row.revokedAt,

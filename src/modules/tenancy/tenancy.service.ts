@@ -1,7 +1,8 @@
 import type { Database } from '../../db/client.js';
 import type { Clock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
-import { assertUuid, uuidv7 } from '../../shared/ids.js';
+import { assertUuid, isUuid, uuidv7 } from '../../shared/ids.js';
+import { portfolioRepository } from '../accounts/portfolio.repository.js';
 import { lineText, Problems, timeZone } from '../../shared/validation.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { generateApiKey } from './api-key.format.js';
@@ -14,6 +15,8 @@ export interface NewApiKeyInput {
   name: string;
   scopes: string[];
   expiresAt?: Date | null;
+  /** Restricts the key to these portfolios' accounts; omitted or null: the whole tenant. */
+  portfolioIds?: string[] | null;
 }
 
 export interface CreatedKey {
@@ -24,7 +27,7 @@ export interface CreatedKey {
 
 function keyAuditView(k: ApiKeyRow): Record<string, unknown> {
   // Never the secret or its hash: the audit log is readable by every admin key.
-  return { name: k.name, publicId: k.publicId, scopes: k.scopes, expiresAt: k.expiresAt?.toISOString() ?? null, revokedAt: k.revokedAt?.toISOString() ?? null };
+  return { name: k.name, publicId: k.publicId, scopes: k.scopes, portfolioIds: k.portfolioIds, expiresAt: k.expiresAt?.toISOString() ?? null, revokedAt: k.revokedAt?.toISOString() ?? null };
 }
 
 export class TenancyService {
@@ -95,9 +98,19 @@ export class TenancyService {
   async createApiKey(actor: TenantActor, input: NewApiKeyInput): Promise<CreatedKey> {
     const p = new Problems();
     const key = this.validateKey(p, 'input', input);
+    const portfolioIds = input.portfolioIds == null ? null : [...new Set(input.portfolioIds.map((id, i) => (isUuid(id) ? id.toLowerCase() : (p.add(`input.portfolioIds.${i}`, 'must be an id (UUID)'), id))))];
+    if (portfolioIds && portfolioIds.length === 0) p.add('input.portfolioIds', 'must name at least one portfolio (omit it for the whole tenant)');
     if (!p.empty) throw AppError.badInputMany(p.list);
     const tenantId = actor.principal.tenantId;
-    return this.db.tenant({ tenantId }, async (tx) => {
+    const own = actor.principal.portfolioIds ?? null;
+    // A scoped key can only hand out what it has itself.
+    if (own && (!portfolioIds || portfolioIds.some((id) => !own.includes(id)))) throw AppError.forbidden('A portfolio-scoped key can only create keys for its own portfolios');
+    return this.db.tenant({ tenantId, portfolioIds: own }, async (tx) => {
+      if (portfolioIds) {
+        const found = new Set((await portfolioRepository.findMany(tx, tenantId, own, portfolioIds)).map((x) => x.id));
+        const missing = portfolioIds.find((id) => !found.has(id));
+        if (missing) throw AppError.notFound('Portfolio', missing);
+      }
       const gen = generateApiKey(tenantId);
       const record = await apiKeyRepository.insert(tx, tenantId, {
         id: uuidv7(),
@@ -108,6 +121,7 @@ export class TenancyService {
         createdByKind: actor.principal.kind,
         createdById: actor.principal.actorId,
         expiresAt: key.expiresAt,
+        portfolioIds,
       });
       await this.audit.record(tx, actor, { action: 'api_key.create', entityType: 'api_key', entityId: record.id, before: null, after: keyAuditView(record) });
       return { secret: gen.key, record };

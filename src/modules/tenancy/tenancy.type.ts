@@ -33,6 +33,9 @@ export class ApiKey {
   @Field(() => [String])
   scopes!: string[];
 
+  @Field(() => [ID], { nullable: true, description: 'null: the whole tenant.' })
+  portfolioIds!: string[] | null;
+
   @Field(() => GraphQLDateTime)
   createdAt!: Date;
 

@@ -1,0 +1,374 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Database, Tx } from '../../db/client.js';
+import type { Clock } from '../../shared/clock.js';
+import { localDate } from '../../shared/dates.js';
+import { AppError } from '../../shared/errors.js';
+import { assertUuid, uuidv7 } from '../../shared/ids.js';
+import { parseDecimalAmount } from '../../shared/money.js';
+import { email as checkEmail, isCalendarDate, lineText, phoneE164, Problems } from '../../shared/validation.js';
+import type { AuditService } from '../audit/audit.service.js';
+import { debtorContactPoints, debtors } from '../debtors/debtor.table.js';
+import { debtorSearchColumns } from '../debtors/debtor.search.js';
+import type { TenantActor } from '../tenancy/principal.js';
+import { tenantRepository } from '../tenancy/tenant.repository.js';
+import { summarize } from './account.logic.js';
+import { accounts, PRODUCT_TYPES } from './account.table.js';
+import { openingEntries, type ProductType } from './account.service.js';
+import { ledgerRepository } from './ledger.repository.js';
+import { portfolioRepository, type PortfolioRow } from './portfolio.repository.js';
+import { scopeOf } from './scope.js';
+
+/** Column names, as in a CSV header (snake_case) and the GraphQL input (camelCase). */
+export const IMPORT_COLUMNS = [
+  'debtor_external_ref',
+  'debtor_kind',
+  'debtor_name',
+  'debtor_email',
+  'debtor_phone',
+  'account_external_ref',
+  'product_type',
+  'currency',
+  'principal',
+  'interest',
+  'fees',
+  'opened_on',
+  'due_on',
+  'charged_off_on',
+] as const;
+export type ImportColumn = (typeof IMPORT_COLUMNS)[number];
+export const REQUIRED_COLUMNS: readonly ImportColumn[] = ['debtor_external_ref', 'debtor_name', 'account_external_ref', 'product_type', 'currency', 'principal', 'opened_on', 'due_on'];
+
+export interface RawImportRow {
+  /** Line in the source file (or 1-based index in a GraphQL list), for error reports. */
+  line: number;
+  values: Partial<Record<ImportColumn, string | null | undefined>>;
+}
+
+export interface ImportRowError {
+  line: number;
+  field: string;
+  message: string;
+}
+
+export interface CleanImportRow {
+  line: number;
+  debtorRef: string;
+  debtorKind: 'person' | 'business';
+  debtorName: string;
+  email: string | null;
+  phone: string | null;
+  accountRef: string;
+  productType: ProductType;
+  currency: string;
+  principal: bigint;
+  interest: bigint;
+  fees: bigint;
+  openedOn: string;
+  dueOn: string;
+  chargedOffOn: string | null;
+}
+
+export interface ImportCounts {
+  rows: number;
+  accountsCreated: number;
+  accountsUnchanged: number;
+  debtorsCreated: number;
+  debtorsUpdated: number;
+  failed: number;
+}
+
+export interface ImportSummary extends ImportCounts {
+  errors: ImportRowError[];
+  /** false when nothing was written because the import was atomic and some row failed. */
+  written: boolean;
+}
+
+export const emptyCounts = (): ImportCounts => ({ rows: 0, accountsCreated: 0, accountsUnchanged: 0, debtorsCreated: 0, debtorsUpdated: 0, failed: 0 });
+
+export class AtomicAbort extends Error {
+  constructor(readonly errors: ImportRowError[]) {
+    super('atomic import refused');
+  }
+}
+
+/** Rows per set-based statement: keeps every statement under PostgreSQL's 65,535 parameters. */
+export const WRITE_CHUNK = 1000;
+
+export function addCounts(total: ImportCounts & { errors?: ImportRowError[] }, c: ImportCounts & { errors?: ImportRowError[] }): void {
+  total.accountsCreated += c.accountsCreated;
+  total.accountsUnchanged += c.accountsUnchanged;
+  total.debtorsCreated += c.debtorsCreated;
+  total.debtorsUpdated += c.debtorsUpdated;
+  if (total.errors && c.errors) total.errors.push(...c.errors);
+}
+
+const blank = (v: string | null | undefined): v is null | undefined => v == null || v.trim() === '';
+
+/**
+ * Validates one row on its own (no database): every problem is reported with the row's line and the
+ * column name. Amounts are decimals in major units and may not carry more decimals than the currency has.
+ */
+export function validateImportRow(raw: RawImportRow, portfolioCurrency: string, today: string): CleanImportRow | ImportRowError[] {
+  const errors: ImportRowError[] = [];
+  const v = raw.values;
+  const p = new Problems();
+  const add = (field: string, message: string) => errors.push({ line: raw.line, field, message });
+  for (const c of REQUIRED_COLUMNS) if (blank(v[c])) add(c, 'is required');
+  if (errors.length) return errors;
+
+  const text = (c: ImportColumn, max: number) => lineText(p, c, v[c]!, max);
+  const debtorRef = text('debtor_external_ref', 100);
+  const debtorName = text('debtor_name', 200);
+  const accountRef = text('account_external_ref', 100);
+  const kind = blank(v.debtor_kind) ? 'person' : v.debtor_kind!.trim().toLowerCase();
+  if (kind !== 'person' && kind !== 'business') p.add('debtor_kind', 'must be person or business');
+  const email = blank(v.debtor_email) ? null : checkEmail(p, 'debtor_email', v.debtor_email!);
+  const phone = blank(v.debtor_phone) ? null : phoneE164(p, 'debtor_phone', v.debtor_phone!);
+  const productType = v.product_type!.trim().toLowerCase();
+  if (!(PRODUCT_TYPES as readonly string[]).includes(productType)) p.add('product_type', `must be one of ${PRODUCT_TYPES.join(', ')}`);
+  const currency = v.currency!.trim().toUpperCase();
+  if (currency !== portfolioCurrency) p.add('currency', `must be the portfolio's currency ${portfolioCurrency}, not ${currency.slice(0, 10)}`);
+  const amount = (c: 'principal' | 'interest' | 'fees'): bigint => {
+    if (blank(v[c])) return 0n;
+    const r = parseDecimalAmount(v[c]!, portfolioCurrency, { allowZero: true });
+    if (typeof r === 'string') {
+      p.add(c, r);
+      return 0n;
+    }
+    return r;
+  };
+  const principal = amount('principal');
+  const interest = amount('interest');
+  const fees = amount('fees');
+  const date = (c: 'opened_on' | 'due_on' | 'charged_off_on'): string | null => {
+    if (blank(v[c])) return null;
+    const d = v[c]!.trim();
+    if (!isCalendarDate(d)) p.add(c, 'must be a real date in YYYY-MM-DD form');
+    return d;
+  };
+  const openedOn = date('opened_on')!;
+  const dueOn = date('due_on')!;
+  const chargedOffOn = date('charged_off_on');
+  if (p.empty) {
+    if (dueOn < openedOn) p.add('due_on', 'must not be before opened_on');
+    if (openedOn > today) p.add('opened_on', `must not be after today (${today})`);
+    if (chargedOffOn && chargedOffOn < openedOn) p.add('charged_off_on', 'must not be before opened_on');
+  }
+  for (const x of p.list) add(x.field, x.message);
+  if (errors.length) return errors;
+  return {
+    line: raw.line,
+    debtorRef,
+    debtorKind: kind as 'person' | 'business',
+    debtorName,
+    email,
+    phone,
+    accountRef,
+    productType: productType as ProductType,
+    currency,
+    principal,
+    interest,
+    fees,
+    openedOn,
+    dueOn,
+    chargedOffOn,
+  };
+}
+
+/**
+ * Bulk placement. Rows are validated one by one; valid rows are written in set-based statements (a few per
+ * batch, not per row). Idempotent on external references: debtors are created or updated by theirs,
+ * accounts created once — a re-run of the same rows changes nothing and says so.
+ */
+export class AccountImportService {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** The portfolio (in the actor's reach) and today's date in the tenant's zone. */
+  async target(actor: TenantActor, rawPortfolioId: string): Promise<{ portfolio: PortfolioRow; today: string }> {
+    const portfolioId = assertUuid('portfolioId', rawPortfolioId);
+    const s = scopeOf(actor);
+    return this.db.tenant(s.db, async (tx) => {
+      const portfolio = await portfolioRepository.find(tx, s.tenantId, s.portfolios, portfolioId);
+      if (!portfolio) throw AppError.notFound('Portfolio', portfolioId);
+      if (portfolio.status !== 'active') throw AppError.conflict(`Portfolio ${portfolioId} is closed`, { field: 'portfolioId' });
+      const tenant = await tenantRepository.find(tx, s.tenantId);
+      return { portfolio, today: localDate(this.clock.now(), tenant?.timeZone ?? 'UTC') };
+    });
+  }
+
+  /**
+   * Validates rows and drops duplicates of an account reference already seen (in this call or, through
+   * `seen`, earlier batches of the same file).
+   */
+  validate(rows: readonly RawImportRow[], portfolio: PortfolioRow, today: string, seen: Map<string, number> = new Map()): { clean: CleanImportRow[]; errors: ImportRowError[] } {
+    const clean: CleanImportRow[] = [];
+    const errors: ImportRowError[] = [];
+    for (const raw of rows) {
+      const r = validateImportRow(raw, portfolio.currency, today);
+      if (Array.isArray(r)) {
+        errors.push(...r);
+        continue;
+      }
+      const first = seen.get(r.accountRef);
+      if (first !== undefined) {
+        errors.push({ line: r.line, field: 'account_external_ref', message: `duplicates line ${first}` });
+        continue;
+      }
+      seen.set(r.accountRef, r.line);
+      clean.push(r);
+    }
+    return { clean, errors };
+  }
+
+  /** GraphQL entry point: up to 10,000 rows in one transaction. */
+  async importRows(actor: TenantActor, rawPortfolioId: string, rows: readonly RawImportRow[], atomic: boolean): Promise<ImportSummary> {
+    const { portfolio, today } = await this.target(actor, rawPortfolioId);
+    const { clean, errors } = this.validate(rows, portfolio, today);
+    if (rows.length > 10_000) throw AppError.badInput('input.rows', 'at most 10,000 rows per call; use the CLI importer for files');
+    const failedLines = new Set(errors.map((e) => e.line)).size;
+    if (atomic && errors.length) return { ...emptyCounts(), rows: rows.length, failed: failedLines, errors, written: false };
+    const s = scopeOf(actor);
+    let result: ImportCounts & { errors: ImportRowError[] };
+    try {
+      result = await this.db.tenant(s.db, async (tx) => {
+      const total = { ...emptyCounts(), errors: [] as ImportRowError[] };
+      for (let i = 0; i < clean.length; i += WRITE_CHUNK) addCounts(total, await this.writeBatch(tx, actor, portfolio, clean.slice(i, i + WRITE_CHUNK)));
+      // Atomic: a row refused by the database (its reference belongs to another debt) undoes everything.
+      if (atomic && total.errors.length) throw new AtomicAbort(total.errors);
+      total.rows = rows.length;
+      total.failed = new Set([...errors, ...total.errors].map((e) => e.line)).size;
+      const { errors: _e, ...c } = total;
+      await this.recordBatch(tx, actor, portfolio, c, { source: 'graphql' });
+      return total;
+      });
+    } catch (err) {
+      if (err instanceof AtomicAbort) return { ...emptyCounts(), rows: rows.length, failed: new Set(err.errors.map((e) => e.line)).size, errors: err.errors, written: false };
+      throw err;
+    }
+    return { ...result, errors: [...errors, ...result.errors].sort((a, b) => a.line - b.line), written: true };
+  }
+
+  /** One audit event per batch: counts and, for files, the file's SHA-256. */
+  async recordBatch(tx: Tx, actor: TenantActor, portfolio: PortfolioRow, counts: ImportCounts, meta: { source: string; fileSha256?: string; batch?: number }): Promise<void> {
+    await this.audit.record(tx, actor, { action: 'account.import', entityType: 'portfolio', entityId: portfolio.id, before: null, after: { ...counts, ...meta } });
+  }
+
+  /**
+   * Writes a batch of valid rows inside the caller's transaction: upsert debtors by reference, add their
+   * missing contact points, insert new accounts with their opening ledger entries and balances.
+   */
+  async writeBatch(tx: Tx, actor: TenantActor, portfolio: PortfolioRow, rows: readonly CleanImportRow[]): Promise<ImportCounts & { errors: ImportRowError[] }> {
+    const counts = { ...emptyCounts(), errors: [] as ImportRowError[] };
+    if (!rows.length) return counts;
+    const tenantId = actor.principal.tenantId;
+
+    // Debtors: one row per reference (the first row naming it wins), created or updated.
+    const byRef = new Map<string, CleanImportRow>();
+    for (const r of rows) if (!byRef.has(r.debtorRef)) byRef.set(r.debtorRef, r);
+    const debtorValues = [...byRef.values()].map((r) => ({
+      tenantId,
+      id: uuidv7(),
+      kind: r.debtorKind,
+      legalName: r.debtorName,
+      displayName: r.debtorName,
+      externalRef: r.debtorRef,
+      ...debtorSearchColumns(r.debtorName, r.debtorName),
+    }));
+    const upserted = await tx
+      .insert(debtors)
+      .values(debtorValues)
+      .onConflictDoUpdate({
+        target: [debtors.tenantId, debtors.externalRef],
+        set: {
+          kind: sql`excluded.kind`,
+          legalName: sql`excluded.legal_name`,
+          displayName: sql`excluded.display_name`,
+          searchText: sql`excluded.search_text`,
+          searchKeys: sql`excluded.search_keys`,
+          version: sql`${debtors.version} + 1`,
+          updatedAt: sql`now()`,
+        },
+        // Unchanged debtors are not touched: a re-run writes nothing.
+        setWhere: sql`(${debtors.kind}, ${debtors.legalName}) is distinct from (excluded.kind, excluded.legal_name) and ${debtors.archivedAt} is null`,
+      })
+      .returning({ id: debtors.id, externalRef: debtors.externalRef, inserted: sql<boolean>`(xmax = 0)` });
+    for (const u of upserted) u.inserted ? counts.debtorsCreated++ : counts.debtorsUpdated++;
+    const debtorIds = new Map<string, string>();
+    const refs = [...byRef.keys()];
+    const found = await tx.select({ id: debtors.id, externalRef: debtors.externalRef }).from(debtors).where(and(eq(debtors.tenantId, tenantId), inArray(debtors.externalRef, refs)));
+    for (const d of found) debtorIds.set(d.externalRef!, d.id);
+
+    // Contact points the debtor does not have yet.
+    const contacts = [...byRef.values()].flatMap((r) => [
+      ...(r.email ? [{ debtorId: debtorIds.get(r.debtorRef)!, kind: 'email' as const, value: r.email, searchValue: r.email.toLowerCase() }] : []),
+      ...(r.phone ? [{ debtorId: debtorIds.get(r.debtorRef)!, kind: 'phone' as const, value: r.phone, searchValue: [...r.phone.replace(/\D/g, '')].reverse().join('') }] : []),
+    ]);
+    if (contacts.length) {
+      await tx.execute(sql`
+        insert into ${debtorContactPoints} (tenant_id, id, debtor_id, kind, position, value, search_value, label)
+        select ${tenantId}::uuid, gen_random_uuid(), c.debtor_id, c.kind,
+               coalesce((select max(position) + 1 from debtor_contact_points x where x.tenant_id = ${tenantId} and x.debtor_id = c.debtor_id and x.kind = c.kind), 0),
+               c.value, c.search_value, 'import'
+        from jsonb_to_recordset(${JSON.stringify(contacts.map((c) => ({ debtor_id: c.debtorId, kind: c.kind, value: c.value, search_value: c.searchValue })))}::jsonb)
+             as c(debtor_id uuid, kind text, value text, search_value text)
+        where not exists (select 1 from debtor_contact_points x where x.tenant_id = ${tenantId} and x.debtor_id = c.debtor_id and x.kind = c.kind and x.search_value = c.search_value)`);
+    }
+
+    // Accounts: new references only; an existing one is left exactly as it is.
+    const accountValues = rows.map((r) => {
+      const id = uuidv7();
+      const entries = openingEntries(actor, id, r.currency, r.dueOn, r.principal, r.interest, r.fees);
+      const summary = summarize(entries.map((e) => ({ id: e.id!, kind: e.kind, component: e.component, amount: e.amount, effectiveOn: e.effectiveOn, reversesEntryId: null })));
+      return {
+        row: {
+          tenantId,
+          id,
+          debtorId: debtorIds.get(r.debtorRef)!,
+          portfolioId: portfolio.id,
+          externalRef: r.accountRef,
+          productType: r.productType,
+          currency: r.currency,
+          originalPrincipal: r.principal,
+          openedOn: r.openedOn,
+          dueOn: r.dueOn,
+          chargedOffOn: r.chargedOffOn,
+          status: (r.chargedOffOn ? 'charged_off' : 'current') as 'charged_off' | 'current',
+          principalBalance: summary.principal,
+          interestBalance: summary.interest,
+          feeBalance: summary.fee,
+          oldestUnpaidDueOn: summary.oldestUnpaidDueOn,
+        },
+        entries,
+      };
+    });
+    const inserted = await tx.insert(accounts).values(accountValues.map((a) => a.row)).onConflictDoNothing().returning({ id: accounts.id });
+    const created = new Set(inserted.map((x) => x.id));
+    counts.accountsCreated = created.size;
+    const existingRefs = accountValues.filter((a) => !created.has(a.row.id)).map((a) => a.row.externalRef);
+    if (existingRefs.length) {
+      // An existing reference is "unchanged" only if it is the same debt: same portfolio and debtor.
+      const existing = await tx
+        .select({ externalRef: accounts.externalRef, portfolioId: accounts.portfolioId, debtorId: accounts.debtorId })
+        .from(accounts)
+        .where(and(eq(accounts.tenantId, tenantId), inArray(accounts.externalRef, existingRefs)));
+      const byAccountRef = new Map(existing.map((e) => [e.externalRef, e]));
+      for (const a of accountValues.filter((x) => !created.has(x.row.id))) {
+        const e = byAccountRef.get(a.row.externalRef);
+        const line = rows.find((r) => r.accountRef === a.row.externalRef)!.line;
+        if (e && e.portfolioId !== portfolio.id) counts.errors.push({ line, field: 'account_external_ref', message: 'already exists in another portfolio' });
+        else if (e && e.debtorId !== a.row.debtorId) counts.errors.push({ line, field: 'account_external_ref', message: 'already exists for another debtor' });
+        else counts.accountsUnchanged++;
+      }
+    }
+    await ledgerRepository.insertMany(
+      tx,
+      tenantId,
+      accountValues.filter((a) => created.has(a.row.id)).flatMap((a) => a.entries),
+    );
+    return counts;
+  }
+}

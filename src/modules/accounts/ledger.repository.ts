@@ -1,0 +1,75 @@
+import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import type { Tx } from '../../db/client.js';
+import { idempotencyKeys, ledgerEntries } from './ledger.table.js';
+
+export type LedgerRow = typeof ledgerEntries.$inferSelect;
+export type LedgerInsert = Omit<typeof ledgerEntries.$inferInsert, 'tenantId'>;
+
+export const ledgerRepository = {
+  async insertMany(tx: Tx, tenantId: string, rows: LedgerInsert[]): Promise<LedgerRow[]> {
+    if (!rows.length) return [];
+    return tx.insert(ledgerEntries).values(rows.map((r) => ({ ...r, tenantId }))).returning();
+  },
+
+  async forAccount(tx: Tx, tenantId: string, accountId: string): Promise<LedgerRow[]> {
+    return tx
+      .select()
+      .from(ledgerEntries)
+      .where(and(eq(ledgerEntries.tenantId, tenantId), eq(ledgerEntries.accountId, accountId)))
+      .orderBy(asc(ledgerEntries.id));
+  },
+
+  /** Newest first, keyset on the UUIDv7 id (posting order). */
+  async page(tx: Tx, tenantId: string, accountId: string, limit: number, beforeId: string | null): Promise<LedgerRow[]> {
+    return tx
+      .select()
+      .from(ledgerEntries)
+      .where(and(eq(ledgerEntries.tenantId, tenantId), eq(ledgerEntries.accountId, accountId), beforeId ? lt(ledgerEntries.id, beforeId) : undefined))
+      .orderBy(desc(ledgerEntries.id))
+      .limit(limit);
+  },
+
+  async find(tx: Tx, tenantId: string, id: string): Promise<LedgerRow | null> {
+    const rows = await tx.select().from(ledgerEntries).where(and(eq(ledgerEntries.tenantId, tenantId), eq(ledgerEntries.id, id)));
+    return rows[0] ?? null;
+  },
+
+  async byGroup(tx: Tx, tenantId: string, groupId: string): Promise<LedgerRow[]> {
+    return tx.select().from(ledgerEntries).where(and(eq(ledgerEntries.tenantId, tenantId), eq(ledgerEntries.groupId, groupId))).orderBy(asc(ledgerEntries.id));
+  },
+
+  async isReversed(tx: Tx, tenantId: string, id: string): Promise<boolean> {
+    const rows = await tx.select({ id: ledgerEntries.id }).from(ledgerEntries).where(and(eq(ledgerEntries.tenantId, tenantId), eq(ledgerEntries.reversesEntryId, id)));
+    return rows.length > 0;
+  },
+
+  /** Sums straight from the ledger, for checks against the materialised balances. */
+  async sums(tx: Tx, tenantId: string, accountIds: readonly string[]): Promise<{ accountId: string; component: string; sum: string }[]> {
+    if (!accountIds.length) return [];
+    return tx
+      .select({ accountId: ledgerEntries.accountId, component: ledgerEntries.component, sum: sql<string>`sum(${ledgerEntries.amount})::text` })
+      .from(ledgerEntries)
+      .where(and(eq(ledgerEntries.tenantId, tenantId), inArray(ledgerEntries.accountId, [...accountIds])))
+      .groupBy(ledgerEntries.accountId, ledgerEntries.component);
+  },
+};
+
+export const idempotencyRepository = {
+  /**
+   * Claims the key. Returns null when this call claimed it; otherwise the first call's record. A concurrent
+   * duplicate waits on the unique key until the first commits, then sees its record.
+   */
+  async claim(tx: Tx, tenantId: string, operation: string, key: string, requestHash: string, resultRef: string): Promise<{ requestHash: string; resultRef: string } | null> {
+    const inserted = await tx
+      .insert(idempotencyKeys)
+      .values({ tenantId, operation, key, requestHash, resultRef })
+      .onConflictDoNothing()
+      .returning({ key: idempotencyKeys.key });
+    if (inserted.length) return null;
+    const rows = await tx
+      .select({ requestHash: idempotencyKeys.requestHash, resultRef: idempotencyKeys.resultRef })
+      .from(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.tenantId, tenantId), eq(idempotencyKeys.operation, operation), eq(idempotencyKeys.key, key)));
+    return rows[0]!;
+  },
+};
