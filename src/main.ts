@@ -6,6 +6,7 @@ import { ConfigError, parseConfig } from './config/env.js';
 import { loadPiiCipher } from './config/pii-keys.js';
 import { openDatabase } from './db/open.js';
 import { curlExample, seedDemo, writeDemoKey } from './demo/seed.js';
+import { Scheduler } from './jobs/scheduler.js';
 import { createLogger, safeError } from './shared/logger.js';
 
 async function main(): Promise<void> {
@@ -37,6 +38,10 @@ async function main(): Promise<void> {
     }
   }
 
+  // Jobs run in-process too: one process is the whole deployment on the embedded database.
+  const scheduler = new Scheduler(database, app.services, logger, config.JOBS_INTERVAL_MS);
+  scheduler.start();
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -44,6 +49,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     try {
       await app.close();
+      await scheduler.stop();
       await database.close();
       logger.info('stopped');
       process.exit(0);

@@ -45,6 +45,8 @@ export const envSchema = z.object({
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).max(1000).default(30),
   GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(20_000),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  /** Background jobs (delinquency refresh, alert evaluation) in the API process; 0 turns them off there. */
+  JOBS_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
 });
 
 export type Config = z.infer<typeof envSchema>;

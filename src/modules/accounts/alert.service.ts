@@ -79,7 +79,9 @@ export class AlertService {
       const date = asOf ?? today;
       if (date > today) throw AppError.badInput('asOf', `must not be after today (${today})`);
       await delinquencyRepository.lock(tx, s.tenantId, 'alerts');
-      return { asOf: date, ...(await alertRepository.evaluate(tx, s.tenantId, date)) };
+      const result = { asOf: date, ...(await alertRepository.evaluate(tx, s.tenantId, date)) };
+      await this.audit.record(tx, actor, { action: 'alerts.evaluate', entityType: 'tenant', entityId: s.tenantId, before: null, after: result });
+      return result;
     });
   }
 

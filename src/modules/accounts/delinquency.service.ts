@@ -62,6 +62,7 @@ export class DelinquencyService {
       const set = (await delinquencyRepository.latest(tx, s.tenantId)) ?? { version: 0, buckets: DEFAULT_BUCKETS };
       await delinquencyRepository.lock(tx, s.tenantId, 'delinquency');
       const changed = await delinquencyRepository.refresh(tx, s.tenantId, date, set.buckets, set.version);
+      await this.audit.record(tx, actor, { action: 'delinquency.refresh', entityType: 'tenant', entityId: s.tenantId, before: null, after: { asOf: date, changed, bucketSetVersion: set.version } });
       return { asOf: date, changed };
     });
   }

@@ -1,0 +1,59 @@
+import type { Logger } from 'pino';
+import type { Database } from '../db/client.js';
+import { systemActor } from '../modules/tenancy/principal.js';
+import type { Services } from '../services.js';
+import { safeError } from '../shared/logger.js';
+
+/**
+ * Periodic work for every active tenant: record delinquency bucket changes, then evaluate early-warning
+ * rules. Safe on several processes at once: each tenant's step takes a per-tenant advisory lock and is
+ * idempotent (bucket history is written only on change; alerts have a unique open key).
+ */
+export async function runTenantJobs(db: Database, services: Services, log: Logger): Promise<{ tenants: number; failed: number }> {
+  const tenants = await db.query<{ tenant_id: string }>('select tenant_id from arrears_active_tenant_ids()');
+  let failed = 0;
+  for (const { tenant_id } of tenants) {
+    const actor = systemActor(tenant_id, 'scheduler', `job-${Date.now()}`);
+    try {
+      const d = await services.delinquency.refresh(actor);
+      const a = await services.alerts.evaluate(actor);
+      if (d.changed || a.raised || a.cleared) log.info({ tenantId: tenant_id, bucketChanges: d.changed, ...a }, 'tenant jobs');
+    } catch (err) {
+      failed++;
+      log.error({ tenantId: tenant_id, err: safeError(err) }, 'tenant jobs failed');
+    }
+  }
+  return { tenants: tenants.length, failed };
+}
+
+export class Scheduler {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+
+  constructor(
+    private readonly db: Database,
+    private readonly services: Services,
+    private readonly log: Logger,
+    private readonly intervalMs: number,
+  ) {}
+
+  start(): void {
+    if (this.intervalMs <= 0 || this.timer) return;
+    this.timer = setInterval(() => this.tick(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** One run at a time per process; a slow run makes the next tick skip rather than pile up. */
+  tick(): Promise<unknown> {
+    this.running ??= runTenantJobs(this.db, this.services, this.log)
+      .catch((err) => this.log.error({ err: safeError(err) }, 'scheduler run failed'))
+      .finally(() => (this.running = null));
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+}

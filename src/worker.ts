@@ -1,0 +1,33 @@
+import 'reflect-metadata';
+import { parseConfig, ConfigError } from './config/env.js';
+import { loadPiiCipher } from './config/pii-keys.js';
+import { openDatabase } from './db/open.js';
+import { Scheduler } from './jobs/scheduler.js';
+import { buildServices } from './services.js';
+import { systemClock } from './shared/clock.js';
+import { createLogger, safeError } from './shared/logger.js';
+
+/** `npm run worker`: the background jobs without the HTTP server (run any number of these). */
+async function main(): Promise<void> {
+  const config = parseConfig();
+  const log = createLogger(config.LOG_LEVEL);
+  const db = await openDatabase(config);
+  await db.migrate();
+  const services = buildServices({ database: db, clock: systemClock, pii: loadPiiCipher(config), platformAdminToken: undefined, onBackgroundError: (e) => log.error({ err: safeError(e) }) });
+  const scheduler = new Scheduler(db, services, log, Math.max(config.JOBS_INTERVAL_MS, 1000));
+  await scheduler.tick();
+  scheduler.start();
+  log.info({ intervalMs: config.JOBS_INTERVAL_MS }, 'worker running');
+  const stop = async () => {
+    await scheduler.stop();
+    await db.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : safeError(err));
+  process.exit(err instanceof ConfigError ? 2 : 1);
+});
