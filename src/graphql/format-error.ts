@@ -113,6 +113,11 @@ function scrubValue(message: string, error: unknown): { message: string; field?:
   }
   const f = /^Field "([^"]+)" of required type .* was not provided\.$/.exec(message);
   if (f) return { field: f[1], message };
+  const m = /^Variable "\$([^"]+)" of required type .* was not provided\.$/.exec(message);
+  if (m) {
+    const used = argumentPath(error, (n) => n.kind === Kind.VARIABLE && n.name.value === m[1]);
+    return { field: used ?? m[1], message };
+  }
   const a = /^Field "[^"]+" argument "([^"]+)" of type .* is required, but it was not provided\.$/.exec(message) ?? /^Unknown argument "([^"]+)" on field /.exec(message);
   if (a) return { field: a[1], message };
   return { message: reason };

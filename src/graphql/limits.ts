@@ -1,4 +1,5 @@
 import { GraphQLError, Kind, type FieldNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
+import { MAX_PAGE } from './pagination.js';
 
 export interface QueryLimits {
   maxDepth: number;
@@ -15,16 +16,21 @@ export interface QueryMeasure {
 /** Default page size assumed for a list argument the client did not give. */
 const DEFAULT_FIRST = 20;
 
+/**
+ * The page size a `first` argument asks for, as a multiplier: within 1..MAX_PAGE, because a larger value is
+ * refused by the resolver anyway, and a zero or negative one must never lower the cost of its siblings.
+ */
 function firstArg(field: FieldNode, variables: Record<string, unknown>): number | null {
   const arg = field.arguments?.find((a) => a.name.value === 'first');
   if (!arg) return null;
   const v: ValueNode = arg.value;
-  if (v.kind === Kind.INT) return Number(v.value);
-  if (v.kind === Kind.VARIABLE) {
+  let n = DEFAULT_FIRST;
+  if (v.kind === Kind.INT) n = Number(v.value);
+  else if (v.kind === Kind.VARIABLE) {
     const x = variables[v.name.value];
-    return typeof x === 'number' ? x : DEFAULT_FIRST;
+    if (typeof x === 'number' && Number.isFinite(x)) n = x;
   }
-  return DEFAULT_FIRST;
+  return Math.min(Math.max(Math.trunc(n), 1), MAX_PAGE);
 }
 
 /**
