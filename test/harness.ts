@@ -56,7 +56,7 @@ function pgliteTransaction(database: Database) {
         const res = (await tx.execute(drizzleSql(text, params))) as unknown as { rows: never[] };
         return res.rows;
       };
-      await q(`select set_config('role', 'none', true), set_config('app.tenant_id', '', true), set_config('app.agency_id', '', true)`);
+      await q(`select set_config('role', 'none', true), set_config('app.tenant_id', '', true), set_config('app.agency_id', '', true), set_config('app.portfolio_ids', '', true)`);
       return fn(q);
     });
 }

@@ -33,6 +33,8 @@ export function safeError(err: unknown): Record<string, unknown> {
     pgCode: pg?.code,
     constraint: pg?.constraint,
     message: pg ? e.message : top === root ? e?.message : `${e?.name ?? 'Error'}: ${e?.message ?? ''}`,
-    stack: (top?.stack ?? '').split('\n').slice(1, 12).join('\n'),
+    // Frames only: a message can span lines (drizzle's is "Failed query: …\nparams: …"), so dropping just the
+    // first line of the stack would still log the query's parameters.
+    stack: (top?.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l)).slice(0, 11).join('\n'),
   };
 }
