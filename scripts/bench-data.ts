@@ -354,7 +354,7 @@ export class DebtorGenerator {
     const country = region < 0.88 ? 'CN' : region < 0.94 ? 'HK' : 'TW';
     const tz = country === 'CN' ? 'Asia/Shanghai' : country === 'HK' ? 'Asia/Hong_Kong' : 'Asia/Taipei';
     const lang = country === 'CN' ? 'zh-CN' : country === 'HK' ? 'zh-HK' : 'zh-TW';
-    const [cityShort, city, street] = r.pick(CN_CITIES);
+    const [cityShort, city, street] = country === 'HK' ? (['香港', '香港', '九龍彌敦道'] as const) : country === 'TW' ? (['台北', '台北市', '信義區市府路'] as const) : r.pick(CN_CITIES);
     const c = this.common(country, lang, tz, business);
     let legalName: string;
     let displayName: string | null = null;

@@ -16,6 +16,8 @@ export interface LoadRequest {
   connections: number;
   warmupSeconds: number;
   durationSeconds: number;
+  /** send every 2xx latency back (for pooling across runs), not just percentiles */
+  returnLatencies?: boolean;
 }
 
 export interface LoadResult {
@@ -31,6 +33,9 @@ export interface LoadResult {
   errors: number;
   timeouts: number;
   seconds: number;
+  /** CPU time this load generator used during the measured run, in seconds */
+  cpuSeconds: number;
+  latencies?: number[];
 }
 
 // autocannon ships no type declarations; this is the part of its API used here.
@@ -62,6 +67,7 @@ function pct(sorted: Float64Array, p: number): number {
 
 async function run(req: LoadRequest, seconds: number, record: boolean): Promise<LoadResult> {
   const latencies: number[] = [];
+  const cpu0 = process.cpuUsage();
   const instance = autocannon({
     url: req.url,
     method: req.method,
@@ -79,6 +85,7 @@ async function run(req: LoadRequest, seconds: number, record: boolean): Promise<
   }
   const result = await instance;
   const elapsed = result.duration; // seconds, as autocannon measured the run
+  const cpu = process.cpuUsage(cpu0);
   const sorted = Float64Array.from(latencies).sort();
   const completed = result['2xx'];
   return {
@@ -93,6 +100,8 @@ async function run(req: LoadRequest, seconds: number, record: boolean): Promise<
     errors: result.errors,
     timeouts: result.timeouts,
     seconds: elapsed,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    latencies: req.returnLatencies ? latencies : undefined,
   };
 }
 

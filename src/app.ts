@@ -8,7 +8,7 @@ import type { Database } from './db/client.js';
 import { createApollo } from './graphql/apollo.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { getSchema } from './graphql/schema.js';
-import { BodyTooLarge, readBody } from './http/body.js';
+import { BodyTooLarge, ClientClosed, readBody } from './http/body.js';
 import { healthz, readyz } from './http/health.js';
 import { sendError, sendJson } from './http/respond.js';
 import { accountLoaders } from './modules/accounts/account.loaders.js';
@@ -81,6 +81,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         text = await readBody(req, MAX_BODY_BYTES);
       } catch (err) {
         if (err instanceof BodyTooLarge) return sendError(res, 413, 'BAD_USER_INPUT', `Request body exceeds ${MAX_BODY_BYTES} bytes`, requestId);
+        if (err instanceof ClientClosed) {
+          res.statusCode = 499; // for the access log only: nothing can be sent
+          return;
+        }
         throw err;
       }
       const type = req.headers['content-type'] ?? '';

@@ -46,7 +46,22 @@ export interface Database {
   close(): Promise<void>;
 }
 
-const CONTEXT_SQL = `select set_config('role', $1, true), set_config('app.tenant_id', $2, true), set_config('app.agency_id', $3, true), set_config('app.portfolio_ids', $4, true)`;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * BEGIN and the context as one simple-protocol message. Without parameters postgres.js sends it at once
+ * (a parameterised statement would first wait for a Describe round trip), so it travels in the same
+ * packet as the transaction's first real statement. The values are inlined, so they are checked to be
+ * UUIDs (they come from authentication, never from a client's text) and the role is a constant.
+ */
+export function contextPrelude(scope: TenantScope): string {
+  const ids = [scope.tenantId, ...(scope.agencyId ? [scope.agencyId] : []), ...(scope.portfolioIds ?? [])];
+  for (const id of ids) if (!UUID_RE.test(id)) throw new Error('tenant context ids must be UUIDs');
+  return (
+    `begin; select set_config('role', '${APP_ROLE}', true), set_config('app.tenant_id', '${scope.tenantId}', true), ` +
+    `set_config('app.agency_id', '${scope.agencyId ?? ''}', true), set_config('app.portfolio_ids', '${portfolioSetting(scope)}', true)`
+  );
+}
 
 function countingLogger(stats: { statements: number }): Logger {
   return {
@@ -84,10 +99,14 @@ export function openPostgres(opts: PostgresOptions): Database {
       // the first statement of `fn`, so a tenant transaction costs one round trip more than a bare query
       // (the COMMIT), not three. Should either fail, every later statement on this connection fails with
       // "current transaction is aborted" and the commit below becomes a rollback: nothing runs unscoped.
-      const begin = reserved.unsafe('begin').execute();
-      const context = reserved.unsafe(CONTEXT_SQL, [APP_ROLE, scope.tenantId, scope.agencyId ?? '', portfolioSetting(scope)]).execute();
+      let prelude: Promise<unknown>;
+      try {
+        prelude = Promise.resolve(reserved.unsafe(contextPrelude(scope)).execute());
+      } catch (err) {
+        reserved.release();
+        throw err;
+      }
       stats.statements += 2;
-      const prelude = Promise.all([begin, context]);
       prelude.catch(() => {}); // observed below; avoid an unhandled rejection in the meantime
       try {
         const tx = new PostgresJsDatabase(dialect, new PostgresJsSession(reserved, dialect, undefined, { logger }), undefined) as unknown as Tx;

@@ -2,6 +2,9 @@ import type { IncomingMessage } from 'node:http';
 
 export class BodyTooLarge extends Error {}
 
+/** The client closed the connection before its request body was read: there is no one left to answer. */
+export class ClientClosed extends Error {}
+
 /** Reads the body up to `limit` bytes; stops reading (and rejects) as soon as it is over. */
 export function readBody(req: IncomingMessage, limit: number): Promise<string> {
   const declared = Number(req.headers['content-length'] ?? NaN);
@@ -10,6 +13,16 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
     return Promise.reject(new BodyTooLarge());
   }
   return new Promise((resolve, reject) => {
+    // A request whose connection closed before its body was read (say, while the handler awaited the key
+    // lookup) emits nothing more: no 'data', 'end' or 'error'. Unsettled, the promise would keep the
+    // request in flight forever, and shutdown would wait out its whole grace period for it.
+    if (req.destroyed && !req.readableEnded) {
+      reject(new ClientClosed());
+      return;
+    }
+    req.on('close', () => {
+      if (!req.readableEnded) reject(new ClientClosed());
+    });
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {

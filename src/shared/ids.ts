@@ -1,20 +1,39 @@
 import { AppError } from './errors.js';
 import { randomBytes } from 'node:crypto';
 
+let lastMs = -1;
+let counter = 0;
+
 /**
- * UUIDv7: time-ordered, so new rows land at the right edge of `(tenant_id, id)` indexes and
- * "newest first" pagination can use the primary key instead of a separate created_at index.
+ * UUIDv7: time-ordered, so new rows land at the right edge of `(tenant_id, id)` indexes and "newest first"
+ * pagination can use the primary key instead of a separate created_at index. Within one millisecond a
+ * 12-bit counter in rand_a (RFC 9562, method 1) keeps ids from this process strictly increasing, so rows
+ * written together (a payment split across components) keep their order.
  */
 export function uuidv7(now: number = Date.now()): string {
   const bytes = randomBytes(16);
-  const ms = BigInt(now);
-  bytes[0] = Number((ms >> 40n) & 0xffn);
-  bytes[1] = Number((ms >> 32n) & 0xffn);
-  bytes[2] = Number((ms >> 24n) & 0xffn);
-  bytes[3] = Number((ms >> 16n) & 0xffn);
-  bytes[4] = Number((ms >> 8n) & 0xffn);
-  bytes[5] = Number(ms & 0xffn);
-  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
+  let ms = now;
+  if (ms <= lastMs) {
+    ms = lastMs;
+    counter++;
+    if (counter > 0xfff) {
+      // Counter exhausted: borrow the next millisecond rather than lose ordering.
+      ms = ++lastMs;
+      counter = 0;
+    }
+  } else {
+    lastMs = ms;
+    counter = 0;
+  }
+  const t = BigInt(ms);
+  bytes[0] = Number((t >> 40n) & 0xffn);
+  bytes[1] = Number((t >> 32n) & 0xffn);
+  bytes[2] = Number((t >> 24n) & 0xffn);
+  bytes[3] = Number((t >> 16n) & 0xffn);
+  bytes[4] = Number((t >> 8n) & 0xffn);
+  bytes[5] = Number(t & 0xffn);
+  bytes[6] = 0x70 | ((counter >> 8) & 0x0f);
+  bytes[7] = counter & 0xff;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;

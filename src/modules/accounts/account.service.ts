@@ -6,7 +6,7 @@ import { isUniqueViolation } from '../../shared/db-errors.js';
 import { addDays, localDate } from '../../shared/dates.js';
 import { AppError } from '../../shared/errors.js';
 import { assertUuid, uuidv7 } from '../../shared/ids.js';
-import { isCurrency, parseMinorUnits } from '../../shared/money.js';
+import { BIGINT_MAX, BIGINT_MIN, isCurrency, parseMinorUnits } from '../../shared/money.js';
 import { freeText, isCalendarDate, lineText, Problems } from '../../shared/validation.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { debtorRepository } from '../debtors/debtor.repository.js';
@@ -92,9 +92,14 @@ export class AccountService {
   }
 
   /** Recomputes the materialised balances from the whole ledger of the (locked) account. */
-  private async resummarize(tx: Tx, tenantId: string, accountId: string): Promise<AccountRow> {
+  private async resummarize(tx: Tx, tenantId: string, accountId: string, field: string): Promise<AccountRow> {
     const entries = await ledgerRepository.forAccount(tx, tenantId, accountId);
-    return accountRepository.setSummary(tx, tenantId, accountId, summarize(entries));
+    const summary = summarize(entries);
+    // Every balance, and what is owed in total, must fit a bigint: SQL adds the components up (aging, alerts).
+    if ([summary.principal, summary.interest, summary.fee, summary.total].some((v) => v > BIGINT_MAX || v < BIGINT_MIN)) {
+      throw AppError.badInput(field, `would take the account's balance beyond the supported range (${BIGINT_MAX} minor units)`);
+    }
+    return accountRepository.setSummary(tx, tenantId, accountId, summary);
   }
 
   async create(actor: TenantActor, input: CreateAccountInput): Promise<{ account: AccountRow; entries: LedgerRow[] }> {
@@ -150,7 +155,7 @@ export class AccountService {
           },
         ]);
         const entries = await ledgerRepository.insertMany(tx, s.tenantId, openingEntries(actor, id, currency, input.dueOn, principal, interest, fees));
-        const account = await this.resummarize(tx, s.tenantId, row!.id);
+        const account = await this.resummarize(tx, s.tenantId, row!.id, 'input.originalPrincipal');
         await this.audit.record(tx, actor, { action: 'account.create', entityType: 'account', entityId: id, before: null, after: accountAuditView(account) });
         return { account, entries };
       });
@@ -234,7 +239,8 @@ export class AccountService {
         const allowed = TRANSITIONS[current.status];
         throw new AppError('BAD_USER_INPUT', `input.status: cannot move from ${current.status} to ${status}; allowed: ${allowed.length ? allowed.join(', ') : 'none (closed is final)'}`, {
           field: 'input.status',
-          allowed,
+          // As the API spells them (the AccountStatus enum), so a client can send one back as is.
+          allowed: allowed.map((x) => x.toUpperCase()),
         });
       }
       const owed = current.principalBalance + current.interestBalance + current.feeBalance;
@@ -318,7 +324,7 @@ export class AccountService {
         lines = parts.map((x) => ({ ...base, id: uuidv7(), component: x.component, amount: -x.amount }));
       }
       const entries = await ledgerRepository.insertMany(tx, s.tenantId, lines);
-      const updated = await this.resummarize(tx, s.tenantId, accountId);
+      const updated = await this.resummarize(tx, s.tenantId, accountId, 'input.amount');
       await this.audit.record(tx, actor, {
         action: 'ledger.post',
         entityType: 'account',
@@ -379,7 +385,7 @@ export class AccountService {
         if (isUniqueViolation(err, 'ledger_entries_reverses_key')) throw AppError.conflict(`Entry ${entryId} is already reversed`, { field: 'input.entryId' });
         throw err;
       }
-      const updated = await this.resummarize(tx, s.tenantId, account.id);
+      const updated = await this.resummarize(tx, s.tenantId, account.id, 'input.entryId');
       await this.audit.record(tx, actor, {
         action: 'ledger.reverse',
         entityType: 'account',

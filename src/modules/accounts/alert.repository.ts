@@ -97,7 +97,7 @@ export const alertRepository = {
                case r.metric
                  when 'days_past_due' then m.dpd
                  when 'outstanding_balance' then m.owed
-                 else case when m.owed > 0 then (m.overdue * 10000) / m.owed else 0 end
+                 else case when m.owed > 0 then div(m.overdue::numeric * 10000, m.owed)::bigint else 0 end
                end as value
         from alert_rules r join m on (r.metric <> 'outstanding_balance' or r.currency = m.currency)
         where r.tenant_id = ${tenantId} and r.active

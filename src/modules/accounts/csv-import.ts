@@ -146,6 +146,33 @@ export interface CsvImportResult extends ImportCounts {
   fileSha256: string;
 }
 
+/**
+ * The line of the file a record starts on. csv-parse's `info.lines` is the line the record ends on, and inside a
+ * quoted field it counts every CR and every LF as a line break, so a CRLF there counts twice and shifts every
+ * later record. What it counted inside the fields (CR and LF characters) against the real breaks (CRLF, CR or
+ * LF) gives the drift, which accumulates over the file.
+ */
+export class LineCounter {
+  private drift = 0;
+
+  startOf(rec: { record: string[]; info: { lines: number } }): number {
+    let counted = 0;
+    let breaks = 0;
+    for (const f of rec.record) {
+      if (f.indexOf('\n') < 0 && f.indexOf('\r') < 0) continue;
+      for (let i = 0; i < f.length; i++) {
+        const c = f.charCodeAt(i);
+        if (c === 10 || c === 13) {
+          counted++;
+          if (!(c === 13 && f.charCodeAt(i + 1) === 10)) breaks++;
+        }
+      }
+    }
+    this.drift += counted - breaks;
+    return rec.info.lines - this.drift - breaks;
+  }
+}
+
 /** The first line of the file, for sniffing the delimiter (header names are ASCII in any supported encoding). */
 function firstLine(file: string): string {
   const fd = openSync(file, 'r');
@@ -213,19 +240,21 @@ export async function importCsv(db: Database, service: AccountImportService, act
       batch = [];
       opts.onProgress?.({ rows: counts.rows, bytes: decode.bytes, totalBytes, counts, errors: errorCount });
     };
+    const lines = new LineCounter();
     for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      const line = lines.startOf(rec);
       if (!columns) {
         columns = checkHeader(rec.record, delimiter);
         continue;
       }
       counts.rows++;
       if (rec.record.length !== columns.length) {
-        fail({ line: rec.info.lines, field: '(row)', message: `has ${rec.record.length} fields; the header has ${columns.length}` });
+        fail({ line, field: '(row)', message: `has ${rec.record.length} fields; the header has ${columns.length}` });
         continue;
       }
       const values: RawImportRow['values'] = {};
       columns.forEach((c, i) => (values[c] = rec.record[i]));
-      batch.push({ line: rec.info.lines, values });
+      batch.push({ line, values });
       if (batch.length >= batchSize) await flush();
     }
     await flush();

@@ -36,21 +36,23 @@ const FLAG_COLUMN = {
 
 const nameKey = sql`${debtors.displayName} collate "C"`;
 
-function matchingIds(tenantId: string, plan: SearchPlan): SQL {
-  // Each branch is answered by its own index; UNION keeps them index scans instead of one OR that can't be.
+/**
+ * Ids of the tenant's debtors that match a search, from arrears_search_debtor_ids (migration 0005). Under RLS
+ * PostgreSQL won't use an index for a non-leakproof predicate (LIKE, @>, lower()), so as the app role every
+ * branch below was a scan of all the tenant's rows; the function runs them as a role with no security quals,
+ * each branch on its own index, scoped to the tenant of the transaction's context. Pass null to skip a branch.
+ */
+function matchingIds(plan: SearchPlan): SQL {
+  const call = (nameLike: string | null, nameKeys: string[] | null, emailPrefix: string | null, phonePrefix: string | null, ref: string | null) =>
+    sql`select s.id from arrears_search_debtor_ids(${nameLike}::text, ${nameKeys ? toTextArray(nameKeys) : sql`null::text[]`}, ${emailPrefix}::text, ${phonePrefix}::text, ${ref}::text) as s(id)`;
   switch (plan.kind) {
     case 'email':
-      return sql`select ${debtorContactPoints.debtorId} from ${debtorContactPoints} where ${debtorContactPoints.tenantId} = ${tenantId} and ${debtorContactPoints.kind} = 'email' and ${debtorContactPoints.searchValue} like ${escapePrefix(plan.prefix)}`;
+      return call(null, null, escapePrefix(plan.prefix), null, null);
     case 'phone':
-      return sql`select ${debtorContactPoints.debtorId} from ${debtorContactPoints} where ${debtorContactPoints.tenantId} = ${tenantId} and ${debtorContactPoints.kind} = 'phone' and ${debtorContactPoints.searchValue} like ${escapePrefix(plan.reversedDigits)}`;
-    case 'text': {
-      const byName = plan.like
-        ? sql`select ${debtors.id} from ${debtors} where ${debtors.tenantId} = ${tenantId} and ${debtors.searchText} like ${plan.like}`
-        : sql`select ${debtors.id} from ${debtors} where ${debtors.tenantId} = ${tenantId} and ${debtors.searchKeys} @> ${toTextArray(plan.keys)}`;
-      const byEmail = sql`select ${debtorContactPoints.debtorId} from ${debtorContactPoints} where ${debtorContactPoints.tenantId} = ${tenantId} and ${debtorContactPoints.kind} = 'email' and ${debtorContactPoints.searchValue} like ${escapePrefix(plan.folded)}`;
-      const byRef = sql`select ${debtors.id} from ${debtors} where ${debtors.tenantId} = ${tenantId} and lower(${debtors.externalRef}) = ${plan.folded}`;
-      return sql`${byName} union ${byEmail} union ${byRef}`;
-    }
+      return call(null, null, null, escapePrefix(plan.reversedDigits), null);
+    case 'text':
+      // By name (trigram LIKE, or the short-query keys), by email prefix, or the external reference exactly.
+      return call(plan.like, plan.like ? null : plan.keys, escapePrefix(plan.folded), null, plan.folded);
   }
 }
 
@@ -80,7 +82,7 @@ function whereFor(tenantId: string, f: DebtorListFilter, scope: PortfolioScope):
   if (f.archived === true) where.push(isNotNull(debtors.archivedAt));
   if (f.tags.length) where.push(sql`${debtors.tags} @> ${toTextArray(f.tags)}`);
   for (const flag of f.flags) where.push(eq(FLAG_COLUMN[flag], true));
-  if (f.search) where.push(sql`${debtors.id} in (${matchingIds(tenantId, f.search)})`);
+  if (f.search) where.push(sql`${debtors.id} in (${matchingIds(f.search)})`);
   return where;
 }
 
