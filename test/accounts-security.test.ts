@@ -246,10 +246,20 @@ describe('cross-portfolio (a key limited to some portfolios)', () => {
     expectError(await s.t.gql(CREATE_KEY, { i: { name: 'foreign', scopes: ['read'], portfolioIds: [foreign] } }), 'NOT_FOUND');
   });
 
-  // Known gap (not fixed here: it needs a decision on debtor ownership across portfolios): importAccounts by a
-  // key limited to P1, with a row naming the external reference of a debtor whose accounts are all in P2,
-  // renames that debtor and, through the new account in P1, makes it visible to the key.
-  it.todo('a portfolio-scoped import cannot rename or attach to a debtor that has accounts only in other portfolios');
+  it('a portfolio-scoped import cannot rename or attach to a debtor that has accounts only in other portfolios', async () => {
+    const s = await scene();
+    const K = await scopedKey(s.t, ['read', 'write'], [s.P1]);
+    const I = `mutation($i: ImportAccountsInput!) { importAccounts(input: $i) { accountsCreated debtorsUpdated failed errors { line field message } } }`;
+    // D-2 owes only in P2: the scoped key may neither rename it nor attach a P1 account to it.
+    const r = ok(await h.gql(K, I, { i: { portfolioId: s.P1, rows: [{ ...importRow('K-HIJACK'), debtorExternalRef: 'D-2', debtorName: 'Renamed' }] } })).importAccounts;
+    expect(r).toMatchObject({ accountsCreated: 0, debtorsUpdated: 0, failed: 1, errors: [{ line: 1, field: 'debtor_external_ref', message: "belongs to a debtor outside this key's portfolios" }] });
+    const d2 = ok(await s.t.gql(`query($id: ID!) { debtor(id: $id) { legalName accounts { externalRef } } }`, { id: s.D2 })).debtor;
+    expect(d2).toEqual({ legalName: '周二', accounts: [{ externalRef: 'a2' }] });
+    await expectHidden((id) => h.gql(K, `query($id: ID!) { debtor(id: $id) { id } }`, { id }), s.D2);
+    // The unscoped key may attach a P1 account to D-2 (it sees every portfolio).
+    const u = ok(await s.t.gql(I, { i: { portfolioId: s.P1, rows: [{ ...importRow('U-1'), debtorExternalRef: 'D-2', debtorName: '周二' }] } })).importAccounts;
+    expect(u).toMatchObject({ accountsCreated: 1, failed: 0 });
+  });
 
   it('the database itself hides other portfolios from a scoped session: reads see nothing, writes affect nothing', async () => {
     const s = await scene();

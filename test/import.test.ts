@@ -173,9 +173,19 @@ describe('importAccounts (GraphQL)', () => {
     expect(await tenantCounts(h, t.id)).toMatchObject({ accounts: 2, debtors: 2, entries: 2 });
   });
 
-  // Known gap (not fixed here): a row refused by the database (its account reference belongs to another
-  // portfolio or debtor) is reported as failed, yet its debtor has already been created or renamed.
-  it.todo('a row refused for its account reference writes nothing, not even its debtor');
+  it('a row refused for its account reference writes nothing, not even its debtor', async () => {
+    const t = await h.tenant();
+    const P1 = (await createPortfolio(t, 'CNY')).id;
+    const P2 = (await createPortfolio(t, 'CNY')).id;
+    await importRows(t, P1, [row('Y-1', { debtorName: '原名' })]);
+    const before = await tenantCounts(h, t.id);
+    // Same debtor reference with a new name, but its account reference is already a debt in P1.
+    const r = await importRows(t, P2, [row('Y-1', { debtorName: '新名字' }), row('Y-9', { debtorExternalRef: 'D-brand-new' })]);
+    expect(r.errors).toEqual([{ line: 1, field: 'account_external_ref', message: 'already exists in another portfolio' }]);
+    expect(r).toMatchObject({ accountsCreated: 1, debtorsCreated: 1, debtorsUpdated: 0, failed: 1 });
+    expect((await accountByRef(t, 'Y-1')).debtor).toMatchObject({ externalRef: 'D-Y-1', legalName: '原名' });
+    expect(await tenantCounts(h, t.id)).toMatchObject({ accounts: before.accounts + 1, debtors: before.debtors + 1 });
+  });
 
   it('amounts follow the currency exponent: 100.5 is refused for JPY, 100 is 100 yen', async () => {
     const t = await h.tenant();

@@ -262,10 +262,54 @@ export class AccountImportService {
    * Writes a batch of valid rows inside the caller's transaction: upsert debtors by reference, add their
    * missing contact points, insert new accounts with their opening ledger entries and balances.
    */
-  async writeBatch(tx: Tx, actor: TenantActor, portfolio: PortfolioRow, rows: readonly CleanImportRow[]): Promise<ImportCounts & { errors: ImportRowError[] }> {
+  async writeBatch(tx: Tx, actor: TenantActor, portfolio: PortfolioRow, input: readonly CleanImportRow[]): Promise<ImportCounts & { errors: ImportRowError[] }> {
     const counts = { ...emptyCounts(), errors: [] as ImportRowError[] };
+    let rows = input;
     if (!rows.length) return counts;
     const tenantId = actor.principal.tenantId;
+
+    // Rows that cannot be written are refused before anything is: a reference that is already another
+    // debt, or (for a portfolio-scoped key) a debtor the key cannot see, must not create or rename debtors.
+    const existingByRef = new Map<string, { portfolioId: string; debtorId: string }>();
+    const lookUp = async (refs: string[]) => {
+      if (!refs.length) return;
+      const found = await tx
+        .select({ externalRef: accounts.externalRef, portfolioId: accounts.portfolioId, debtorId: accounts.debtorId })
+        .from(accounts)
+        .where(and(eq(accounts.tenantId, tenantId), inArray(accounts.externalRef, refs)));
+      for (const e of found) existingByRef.set(e.externalRef, e);
+    };
+    await lookUp(rows.map((r) => r.accountRef));
+    const existingDebtors = await tx
+      .select({ id: debtors.id, externalRef: debtors.externalRef })
+      .from(debtors)
+      .where(and(eq(debtors.tenantId, tenantId), inArray(debtors.externalRef, [...new Set(rows.map((r) => r.debtorRef))])));
+    const debtorIdByRef = new Map(existingDebtors.map((d) => [d.externalRef!, d.id]));
+    let hidden = new Set<string>();
+    const scope = actor.principal.portfolioIds ?? null;
+    if (scope && existingDebtors.length) {
+      // Inside a scoped session RLS shows only the key's portfolios' accounts, so "has a visible account" is
+      // exactly "the key may see this debtor".
+      const visible = await tx
+        .selectDistinct({ debtorId: accounts.debtorId })
+        .from(accounts)
+        .where(and(eq(accounts.tenantId, tenantId), inArray(accounts.debtorId, existingDebtors.map((d) => d.id)), inArray(accounts.portfolioId, [...scope])));
+      const seen = new Set(visible.map((v) => v.debtorId));
+      hidden = new Set(existingDebtors.filter((d) => !seen.has(d.id)).map((d) => d.externalRef!));
+    }
+    const refused = new Set<number>();
+    for (const r of rows) {
+      const e = existingByRef.get(r.accountRef);
+      const refuse = (field: string, message: string) => {
+        counts.errors.push({ line: r.line, field, message });
+        refused.add(r.line);
+      };
+      if (e && e.portfolioId !== portfolio.id) refuse('account_external_ref', 'already exists in another portfolio');
+      else if (e && e.debtorId !== debtorIdByRef.get(r.debtorRef)) refuse('account_external_ref', 'already exists for another debtor');
+      else if (hidden.has(r.debtorRef)) refuse('debtor_external_ref', "belongs to a debtor outside this key's portfolios");
+    }
+    rows = rows.filter((r) => !refused.has(r.line));
+    if (!rows.length) return counts;
 
     // Debtors: one row per reference (the first row naming it wins), created or updated.
     const byRef = new Map<string, CleanImportRow>();
@@ -322,18 +366,8 @@ export class AccountImportService {
         where e.found is null`);
     }
 
-    // Accounts: new references only; an existing one is left exactly as it is. Known references are looked up
-    // first, so a re-run of a file builds and sends nothing for its accounts.
-    const existingByRef = new Map<string, { portfolioId: string; debtorId: string }>();
-    const lookUp = async (refs: string[]) => {
-      if (!refs.length) return;
-      const found = await tx
-        .select({ externalRef: accounts.externalRef, portfolioId: accounts.portfolioId, debtorId: accounts.debtorId })
-        .from(accounts)
-        .where(and(eq(accounts.tenantId, tenantId), inArray(accounts.externalRef, refs)));
-      for (const e of found) existingByRef.set(e.externalRef, e);
-    };
-    await lookUp(rows.map((r) => r.accountRef));
+    // Accounts: new references only; an existing one is left exactly as it is (looked up above, so a re-run
+    // of a file builds and sends nothing for its accounts).
     const accountValues = rows.filter((r) => !existingByRef.has(r.accountRef)).map((r) => {
       const id = uuidv7();
       const entries = openingEntries(actor, id, r.currency, r.dueOn, r.principal, r.interest, r.fees);
