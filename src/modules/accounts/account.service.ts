@@ -3,7 +3,7 @@ import type { Database, Tx } from '../../db/client.js';
 import type { Clock } from '../../shared/clock.js';
 import { canonicalJson } from '../../shared/canonical-json.js';
 import { isUniqueViolation } from '../../shared/db-errors.js';
-import { addDays, localDate } from '../../shared/dates.js';
+import { addDays } from '../../shared/dates.js';
 import { AppError } from '../../shared/errors.js';
 import { assertUuid, uuidv7 } from '../../shared/ids.js';
 import { BIGINT_MAX, BIGINT_MIN, isCurrency, parseMinorUnits } from '../../shared/money.js';
@@ -11,7 +11,7 @@ import { freeText, isCalendarDate, lineText, Problems } from '../../shared/valid
 import type { AuditService } from '../audit/audit.service.js';
 import { debtorRepository } from '../debtors/debtor.repository.js';
 import type { TenantActor } from '../tenancy/principal.js';
-import { tenantRepository } from '../tenancy/tenant.repository.js';
+import { tenantToday } from './as-of.js';
 import { allocate, canTransition, summarize, TRANSITIONS, type AccountStatus, type Component, type EntryKind } from './account.logic.js';
 import { accountRepository, type AccountFilter, type AccountRow } from './account.repository.js';
 import { PRODUCT_TYPES } from './account.table.js';
@@ -86,9 +86,8 @@ export class AccountService {
     private readonly audit: AuditService,
   ) {}
 
-  private async today(tx: Tx, tenantId: string): Promise<string> {
-    const t = await tenantRepository.find(tx, tenantId);
-    return localDate(this.clock.now(), t?.timeZone ?? 'UTC');
+  private today(tx: Tx, tenantId: string): Promise<string> {
+    return tenantToday(tx, tenantId, this.clock);
   }
 
   /** Recomputes the materialised balances from the whole ledger of the (locked) account. */

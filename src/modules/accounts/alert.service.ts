@@ -1,13 +1,12 @@
 import type { Database } from '../../db/client.js';
 import type { Clock } from '../../shared/clock.js';
-import { localDate } from '../../shared/dates.js';
 import { AppError } from '../../shared/errors.js';
 import { assertUuid, uuidv7 } from '../../shared/ids.js';
 import { isCurrency, parseMinorUnits } from '../../shared/money.js';
-import { isCalendarDate, lineText, Problems } from '../../shared/validation.js';
+import { lineText, Problems } from '../../shared/validation.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { TenantActor } from '../tenancy/principal.js';
-import { tenantRepository } from '../tenancy/tenant.repository.js';
+import { checkAsOf, resolveAsOf } from './as-of.js';
 import { alertRepository, type AlertFilter, type AlertRow, type AlertRuleRow } from './alert.repository.js';
 import { ALERT_METRICS } from './alert.table.js';
 import { delinquencyRepository } from './delinquency.repository.js';
@@ -72,12 +71,9 @@ export class AlertService {
   async evaluate(actor: TenantActor, asOf?: string | null): Promise<{ asOf: string; raised: number; cleared: number; holding: number }> {
     const s = scopeOf(actor);
     if (s.portfolios !== null) throw AppError.forbidden('A portfolio-scoped key cannot evaluate the whole tenant');
-    if (asOf != null && !isCalendarDate(asOf)) throw AppError.badInput('asOf', 'must be a real date in YYYY-MM-DD form');
+    checkAsOf(asOf);
     return this.db.tenant(s.db, async (tx) => {
-      const tenant = await tenantRepository.find(tx, s.tenantId);
-      const today = localDate(this.clock.now(), tenant?.timeZone ?? 'UTC');
-      const date = asOf ?? today;
-      if (date > today) throw AppError.badInput('asOf', `must not be after today (${today})`);
+      const date = await resolveAsOf(tx, s.tenantId, this.clock, asOf);
       await delinquencyRepository.lock(tx, s.tenantId, 'alerts');
       const result = { asOf: date, ...(await alertRepository.evaluate(tx, s.tenantId, date)) };
       await this.audit.record(tx, actor, { action: 'alerts.evaluate', entityType: 'tenant', entityId: s.tenantId, before: null, after: result });

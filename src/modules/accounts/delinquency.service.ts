@@ -1,11 +1,9 @@
 import type { Database } from '../../db/client.js';
 import type { Clock } from '../../shared/clock.js';
-import { localDate } from '../../shared/dates.js';
 import { AppError } from '../../shared/errors.js';
-import { isCalendarDate } from '../../shared/validation.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { TenantActor } from '../tenancy/principal.js';
-import { tenantRepository } from '../tenancy/tenant.repository.js';
+import { checkAsOf, resolveAsOf } from './as-of.js';
 import { DEFAULT_BUCKETS, validateBuckets } from './delinquency.logic.js';
 import { delinquencyRepository, type BucketHistoryRow } from './delinquency.repository.js';
 import type { BucketRange } from './delinquency.table.js';
@@ -53,12 +51,9 @@ export class DelinquencyService {
    */
   async refresh(actor: TenantActor, asOf?: string | null): Promise<{ asOf: string; changed: number }> {
     const s = scopeOf(actor);
-    if (asOf != null && !isCalendarDate(asOf)) throw AppError.badInput('asOf', 'must be a real date in YYYY-MM-DD form');
+    checkAsOf(asOf);
     return this.db.tenant(s.db, async (tx) => {
-      const tenant = await tenantRepository.find(tx, s.tenantId);
-      const today = localDate(this.clock.now(), tenant?.timeZone ?? 'UTC');
-      const date = asOf ?? today;
-      if (date > today) throw AppError.badInput('asOf', `must not be after today (${today})`);
+      const date = await resolveAsOf(tx, s.tenantId, this.clock, asOf);
       const set = (await delinquencyRepository.latest(tx, s.tenantId)) ?? { version: 0, buckets: DEFAULT_BUCKETS };
       await delinquencyRepository.lock(tx, s.tenantId, 'delinquency');
       const changed = await delinquencyRepository.refresh(tx, s.tenantId, date, set.buckets, set.version);
