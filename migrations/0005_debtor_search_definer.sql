@@ -29,7 +29,9 @@ GRANT SELECT ("tenant_id", "id", "search_text", "search_keys", "external_ref") O
 GRANT SELECT ("tenant_id", "debtor_id", "kind", "search_value") ON "debtor_contact_points" TO arrears_search;
 --> statement-breakpoint
 -- The text search also matches lower(external_ref) exactly; debtors_external_ref_key is on the raw value.
-CREATE INDEX "debtors_external_ref_lower_idx" ON "debtors" USING btree ("tenant_id", lower("external_ref"));
+-- Partial: without the NULL refs it is never the cheapest-looking index for the foreign-key checks on
+-- debtors(tenant_id, id), which on a not-yet-analysed table could otherwise pick it and scan the tenant.
+CREATE INDEX "debtors_external_ref_lower_idx" ON "debtors" USING btree ("tenant_id", lower("external_ref")) WHERE "external_ref" IS NOT NULL;
 --> statement-breakpoint
 -- Each non-null argument is one branch; a debtor matched by several branches may be returned more than once
 -- (callers use the result with IN). Patterns arrive escaped by the caller (debtor.repository.ts).

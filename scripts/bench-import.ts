@@ -12,10 +12,13 @@
  *    (fresh references) into a second portfolio.
  * 4. Bulk-loads 1,000,000 more accounts as the owner (INSERT … SELECT generate_series, one ledger entry per
  *    opening component, a payment for 30 % of them, a few reversals) into a third portfolio of the same
- *    tenant, VACUUM ANALYZE, then times PortfolioService.analytics (tenant transaction as the app role:
- *    aging SQL + totals SQL) several times, checks its figures against a reference computed independently
- *    as the owner, and prints EXPLAIN (ANALYZE, BUFFERS) of both statements, rendered by the repository
- *    itself and run in the same tenant context.
+ *    tenant, VACUUM ANALYZE, then times PortfolioService.analytics (tenant transaction as the app role;
+ *    portfolioRepository.report: one statement over the accounts for the aging and the totals, one over the
+ *    ledger for the collections) several times, checks its figures against a reference computed
+ *    independently as the owner, and prints EXPLAIN (ANALYZE, BUFFERS) of each statement, rendered by the
+ *    repository itself and run in the same tenant context.
+ *
+ * The machine's load average is printed at the start and the end: timings on a shared 2-core box move with it.
  * 5. Drops the database at the end, on failure, on SIGINT/SIGTERM and past a hard deadline (runBench).
  *
  * Environment: BENCH_IMPORT_ROWS (100000), BENCH_AGING_ACCOUNTS (1000000), BENCH_ANALYTICS_RUNS (7).
@@ -23,7 +26,7 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, statSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { isValidPhoneNumber } from 'libphonenumber-js';
@@ -221,7 +224,8 @@ function canonical(a: PortfolioAnalytics[]): string {
 await runBench('bench:import', DEADLINE_MS, async (tdb) => {
   const t0 = performance.now();
   const elapsed = () => performance.now() - t0;
-  console.log(`database ${tdb.name}; ${ROWS.toLocaleString('en')} CSV rows, ${BULK.toLocaleString('en')} bulk accounts`);
+  const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+  console.log(`database ${tdb.name}; ${ROWS.toLocaleString('en')} CSV rows, ${BULK.toLocaleString('en')} bulk accounts; load average ${load()}`);
   const db = openPostgres({ url: tdb.url, poolSize: 4 });
   const owner = postgres(tdb.url, { max: 1, onnotice: () => {}, types: {} });
   const files: string[] = [];
@@ -330,34 +334,33 @@ await runBench('bench:import', DEADLINE_MS, async (tdb) => {
 
     // ---- EXPLAIN -----------------------------------------------------------------------------------------
     const dialect = new PgDialect();
-    let captured: { sql: string; params: unknown[] }[] = [];
+    const captured: { sql: string; params: unknown[] }[] = [];
     // A stand-in for a transaction that only renders: every statement the repository sends, not run.
     const render = { execute: async (q: SQL) => (captured.push(dialect.sqlToQuery(q)), []) } as unknown as Tx;
-    const ids = result.map((p) => p.portfolio.id);
-    await portfolioRepository.aging(render, tenant.id, null, ids, asOf, DEFAULT_BUCKETS);
-    const agingSql = captured;
-    captured = [];
-    await portfolioRepository.totals(render, tenant.id, null, ids, from, to);
-    const totalsSql = captured;
-    for (const [label, stmts] of [['aging', agingSql], ['totals', totalsSql]] as const) {
-      const conn = await owner.reserve();
-      try {
-        await conn.unsafe('begin');
-        await conn.unsafe(`select set_config('role', $1, true), set_config('app.tenant_id', $2, true), set_config('app.agency_id', '', true), set_config('app.portfolio_ids', '', true)`, [APP_ROLE, tenant.id]);
-        // What the repository sends before the report itself (transaction-local settings) runs as it is.
-        for (const st of stmts.slice(0, -1)) await conn.unsafe(st.sql, st.params as postgres.ParameterOrJSON<never>[], { prepare: false });
-        const stmt = stmts[stmts.length - 1]!;
-        const plan = await conn.unsafe<{ 'QUERY PLAN': string }[]>(`explain (analyze, buffers) ${stmt.sql}`, stmt.params as postgres.ParameterOrJSON<never>[], { prepare: false });
-        console.log(`\n--- EXPLAIN (ANALYZE, BUFFERS) ${label} (as ${APP_ROLE}, tenant context; params ${JSON.stringify(stmt.params)})`);
-        for (const st of stmts.slice(0, -1)) console.log(`${st.sql.replace(/\s+/g, ' ').trim()};`);
-        console.log(stmt.sql.replace(/\s+/g, ' ').trim());
+    await portfolioRepository.report(render, tenant.id, null, result.map((p) => p.portfolio.id), asOf, DEFAULT_BUCKETS, from, to);
+    const conn = await owner.reserve();
+    try {
+      await conn.unsafe('begin');
+      await conn.unsafe(`select set_config('role', $1, true), set_config('app.tenant_id', $2, true), set_config('app.agency_id', '', true), set_config('app.portfolio_ids', '', true)`, [APP_ROLE, tenant.id]);
+      for (const st of captured) {
+        const text = st.sql.replace(/\s+/g, ' ').trim();
+        const params = st.params as postgres.ParameterOrJSON<never>[];
+        if (/^set /i.test(text)) {
+          // Transaction-local settings the repository makes before its statements: applied the same way.
+          await conn.unsafe(st.sql, params, { prepare: false });
+          console.log(`\n${text};`);
+          continue;
+        }
+        const plan = await conn.unsafe<{ 'QUERY PLAN': string }[]>(`explain (analyze, buffers) ${st.sql}`, params, { prepare: false });
+        console.log(`\n--- EXPLAIN (ANALYZE, BUFFERS), as ${APP_ROLE} in the tenant's context; params ${JSON.stringify(st.params)}`);
+        console.log(text);
         console.log(plan.map((r) => r['QUERY PLAN']).join('\n'));
-        await conn.unsafe('rollback');
-      } finally {
-        conn.release();
       }
+      await conn.unsafe('rollback');
+    } finally {
+      conn.release();
     }
-    console.log(`\ntotal ${seconds(elapsed())}`);
+    console.log(`\ntotal ${seconds(elapsed())}; load average ${load()}`);
   } finally {
     for (const f of files) {
       try {
@@ -388,11 +391,15 @@ async function loadBulk(owner: postgres.Sql, tenantId: string, portfolioId: stri
     t = now;
   };
   try {
-    await conn.unsafe(`set synchronous_commit = off`);
     await conn.unsafe(`set maintenance_work_mem = '256MB'`);
     await conn.unsafe(`set work_mem = '64MB'`);
     // Skips per-row foreign-key triggers during the load (superuser only; the rows are consistent by construction).
     await conn.unsafe(`set session_replication_role = replica`).catch(() => console.log('  (not superuser: foreign keys checked during the load)'));
+    // Autovacuum waits until the load is done (and its VACUUM below), so the tables end up as a steady state
+    // would have them: analysed, all-visible. (Commits stay synchronous: VACUUM cannot set all-visible on
+    // pages whose inserting transaction's commit record is not flushed yet.)
+    await conn.unsafe(`alter table accounts set (autovacuum_enabled = off)`);
+    await conn.unsafe(`alter table ledger_entries set (autovacuum_enabled = off)`);
     await conn.unsafe(`select setseed(0.42)`);
     await conn.unsafe(`create temp table bench_debtors as select row_number() over (order by id) - 1 as rn, id from debtors where tenant_id = $1`, [tenantId]);
     await conn.unsafe(`create unique index on bench_debtors (rn)`);
@@ -452,6 +459,12 @@ async function loadBulk(owner: postgres.Sql, tenantId: string, portfolioId: stri
     await conn.unsafe(`set session_replication_role = origin`).catch(() => {});
     await conn.unsafe(`vacuum analyze accounts`);
     await conn.unsafe(`vacuum analyze ledger_entries`);
+    const vm = await conn.unsafe<{ relname: string; relpages: number; relallvisible: number }[]>(
+      `select relname, relpages, relallvisible from pg_class where relname in ('accounts', 'ledger_entries') order by relname`,
+    );
+    steps.push(`all-visible pages: ${vm.map((r) => `${r.relname} ${r.relallvisible}/${r.relpages}`).join(', ')}`);
+    await conn.unsafe(`alter table accounts reset (autovacuum_enabled)`);
+    await conn.unsafe(`alter table ledger_entries reset (autovacuum_enabled)`);
     step('vacuum analyze');
     return steps.join(', ');
   } finally {

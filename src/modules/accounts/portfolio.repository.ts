@@ -14,8 +14,8 @@ export function inScope(column: Parameters<typeof inArray>[0], scope: PortfolioS
 
 export interface AgingRow {
   portfolio_id: string;
-  bucket: string;
-  bucket_order: number;
+  /** Index in the bucket set; null for accounts that fall in none of its ranges. */
+  bucket_order: number | null;
   accounts: string;
   outstanding: string;
 }
@@ -60,71 +60,88 @@ export const portfolioRepository = {
   },
 
   /**
-   * The aging report: per portfolio and bucket, count and outstanding balance as of a date. One statement;
-   * no per-account work happens outside PostgreSQL. Accounts are first summed per (portfolio, oldest unpaid
-   * due date) — a few hundred groups — and only those groups go through the CASE over the tenant's ranges:
-   * evaluating it on every account row cost more than the scan itself.
+   * The dashboard's figures, per portfolio, in two statements over one snapshot (the caller's transaction):
+   *
+   * - the accounts, read once: summed per (portfolio, oldest unpaid due date, closed or not) — a few thousand
+   *   groups — from which come both the account totals (count, placed = original principal, outstanding; all
+   *   accounts) and the aging (count and outstanding by bucket; accounts not closed). The bucket of a group is
+   *   a CASE over the tenant's ranges on its oldest unpaid due date as of `asOf`; evaluating it per group
+   *   rather than per account, and one scan rather than two, is most of the statement's cost at 1M accounts;
+   * - the collections: payments (ledger_entries_payments_idx, migration 0006, index-only) plus reversals of
+   *   payments (ledger_entries_reverses_key), in [from, to] and to date. Read apart: one scan of both kinds
+   *   with an EXISTS for the reversals made the planner cost the EXISTS on every payment.
+   *
+   * Aging rows come ordered by portfolio and bucket (an account in no bucket has a null bucket_order, last).
    */
-  async aging(tx: Tx, tenantId: string, scope: PortfolioScope, portfolioIds: readonly string[] | null, asOf: string, buckets: readonly BucketRange[]): Promise<AgingRow[]> {
-    await noJit(tx);
-    const dpd = sql`case when g.oldest_unpaid_due_on is null then 0 else greatest(0, ${asOf}::date - g.oldest_unpaid_due_on) end`;
-    const whens = buckets.map((b, i) => (b.maxDays === null ? sql`when ${dpd} >= ${b.minDays}::int then ${i}::int` : sql`when ${dpd} between ${b.minDays}::int and ${b.maxDays}::int then ${i}::int`));
-    const filter = [sql`a.tenant_id = ${tenantId}`, sql`a.status <> 'closed'`];
-    if (scope !== null) filter.push(sql`a.portfolio_id = any(${toUuidArray(scope)})`);
-    if (portfolioIds !== null) filter.push(sql`a.portfolio_id = any(${toUuidArray(portfolioIds)})`);
-    const res = await tx.execute(sql`
-      select g.portfolio_id, b.bucket_order, sum(g.accounts)::text as accounts, sum(g.outstanding)::text as outstanding
-      from (
-        select a.portfolio_id, a.oldest_unpaid_due_on, count(*) as accounts, sum(a.principal_balance + a.interest_balance + a.fee_balance) as outstanding
-        from accounts a
-        where ${sql.join(filter, sql` and `)}
-        group by a.portfolio_id, a.oldest_unpaid_due_on
-      ) g
-      cross join lateral (select case ${sql.join(whens, sql` `)} end as bucket_order) b
-      group by g.portfolio_id, b.bucket_order
-      order by g.portfolio_id, b.bucket_order`);
-    return rowsOf<AgingRow>(res);
-  },
-
-  /**
-   * Placed (original principal), outstanding, and payments collected in the period and to date, per portfolio.
-   * Collections are payments plus reversals of payments (negative: a reversal gives the money back), read
-   * apart: payments through ledger_entries_payments_idx (migration 0006, index-only), the few reversals
-   * through ledger_entries_reverses_key. (One scan of both kinds with an EXISTS for the reversals made the
-   * planner cost the EXISTS on every payment.)
-   */
-  async totals(tx: Tx, tenantId: string, scope: PortfolioScope, portfolioIds: readonly string[] | null, from: string, to: string): Promise<PortfolioTotalsRow[]> {
+  async report(
+    tx: Tx,
+    tenantId: string,
+    scope: PortfolioScope,
+    portfolioIds: readonly string[] | null,
+    asOf: string,
+    buckets: readonly BucketRange[],
+    from: string,
+    to: string,
+  ): Promise<{ aging: AgingRow[]; totals: PortfolioTotalsRow[] }> {
     await noJit(tx);
     const filter = [sql`a.tenant_id = ${tenantId}`];
     if (scope !== null) filter.push(sql`a.portfolio_id = any(${toUuidArray(scope)})`);
     if (portfolioIds !== null) filter.push(sql`a.portfolio_id = any(${toUuidArray(portfolioIds)})`);
     const where = sql.join(filter, sql` and `);
+    const dpd = sql`case when g.oldest_unpaid_due_on is null then 0 else greatest(0, ${asOf}::date - g.oldest_unpaid_due_on) end`;
+    const whens = buckets.map((b, i) => (b.maxDays === null ? sql`when ${dpd} >= ${b.minDays}::int then ${i}::int` : sql`when ${dpd} between ${b.minDays}::int and ${b.maxDays}::int then ${i}::int`));
+    const figures = rowsOf<{ kind: 'total' | 'bucket'; portfolio_id: string; bucket_order: number | null; accounts: string; placed: string | null; outstanding: string }>(
+      await tx.execute(sql`
+        with g as (
+          select a.portfolio_id, a.oldest_unpaid_due_on, a.status = 'closed' as closed, count(*) as accounts, sum(a.original_principal) as placed,
+                 sum(a.principal_balance + a.interest_balance + a.fee_balance) as outstanding
+          from accounts a
+          where ${where}
+          group by a.portfolio_id, a.oldest_unpaid_due_on, a.status = 'closed'
+        )
+        select 'total' as kind, g.portfolio_id, null::int as bucket_order, sum(g.accounts)::text as accounts, sum(g.placed)::text as placed, sum(g.outstanding)::text as outstanding
+        from g
+        group by g.portfolio_id
+        union all
+        select 'bucket', g.portfolio_id, b.bucket_order, sum(g.accounts)::text, null, sum(g.outstanding)::text
+        from g cross join lateral (select case ${sql.join(whens, sql` `)} end as bucket_order) b
+        where not g.closed
+        group by g.portfolio_id, b.bucket_order
+        order by 1, 2, 3`),
+    );
     const sums = sql`sum(l.amount) filter (where l.effective_on between ${from}::date and ${to}::date) as in_period, sum(l.amount) as to_date`;
-    const res = await tx.execute(sql`
-      with acc as (
-        select a.portfolio_id, count(*) as accounts, sum(a.original_principal) as placed,
-               sum(a.principal_balance + a.interest_balance + a.fee_balance) as outstanding
-        from accounts a where ${where} group by a.portfolio_id
-      ), paid as (
-        select a.portfolio_id, ${sums}
-        from ledger_entries l join accounts a on a.tenant_id = l.tenant_id and a.id = l.account_id
-        where l.tenant_id = ${tenantId} and l.kind = 'payment' and ${where}
-        group by a.portfolio_id
-      ), reversed as (
-        select a.portfolio_id, ${sums}
-        from ledger_entries l
-        join ledger_entries p on p.tenant_id = l.tenant_id and p.id = l.reverses_entry_id and p.kind = 'payment'
-        join accounts a on a.tenant_id = l.tenant_id and a.id = l.account_id
-        where l.tenant_id = ${tenantId} and l.kind = 'reversal' and ${where}
-        group by a.portfolio_id
-      )
-      select acc.portfolio_id, acc.accounts::text, acc.placed::text, acc.outstanding::text,
-             (-(coalesce(paid.in_period, 0) + coalesce(reversed.in_period, 0)))::text as collected_in_period,
-             (-(coalesce(paid.to_date, 0) + coalesce(reversed.to_date, 0)))::text as collected_to_date
-      from acc
-      left join paid on paid.portfolio_id = acc.portfolio_id
-      left join reversed on reversed.portfolio_id = acc.portfolio_id`);
-    return rowsOf<PortfolioTotalsRow>(res);
+    const collections = rowsOf<{ portfolio_id: string; collected_in_period: string; collected_to_date: string }>(
+      await tx.execute(sql`
+        select x.portfolio_id, (-coalesce(sum(x.in_period), 0))::text as collected_in_period, (-coalesce(sum(x.to_date), 0))::text as collected_to_date
+        from (
+          select a.portfolio_id, ${sums}
+          from ledger_entries l join accounts a on a.tenant_id = l.tenant_id and a.id = l.account_id
+          where l.tenant_id = ${tenantId} and l.kind = 'payment' and ${where}
+          group by a.portfolio_id
+          union all
+          select a.portfolio_id, ${sums}
+          from ledger_entries l
+          join ledger_entries p on p.tenant_id = l.tenant_id and p.id = l.reverses_entry_id and p.kind = 'payment'
+          join accounts a on a.tenant_id = l.tenant_id and a.id = l.account_id
+          where l.tenant_id = ${tenantId} and l.kind = 'reversal' and ${where}
+          group by a.portfolio_id
+        ) x
+        group by x.portfolio_id`),
+    );
+    const collected = new Map(collections.map((c) => [c.portfolio_id, c]));
+    return {
+      aging: figures.filter((f) => f.kind === 'bucket').map((f) => ({ portfolio_id: f.portfolio_id, bucket_order: f.bucket_order, accounts: f.accounts, outstanding: f.outstanding })),
+      totals: figures
+        .filter((f) => f.kind === 'total')
+        .map((f) => ({
+          portfolio_id: f.portfolio_id,
+          accounts: f.accounts,
+          placed: f.placed ?? '0',
+          outstanding: f.outstanding,
+          collected_in_period: collected.get(f.portfolio_id)?.collected_in_period ?? '0',
+          collected_to_date: collected.get(f.portfolio_id)?.collected_to_date ?? '0',
+        })),
+    };
   },
 };
 

@@ -125,7 +125,7 @@ export class PortfolioService {
         if (missing) throw AppError.notFound('Portfolio', missing);
       }
       const only = portfolios.map((x) => x.id);
-      const [aging, totals] = [await portfolioRepository.aging(tx, s.tenantId, s.portfolios, only, asOf, set), await portfolioRepository.totals(tx, s.tenantId, s.portfolios, only, from, to)];
+      const { aging, totals } = await portfolioRepository.report(tx, s.tenantId, s.portfolios, only, asOf, set, from, to);
       return portfolios.map((portfolio) => {
         const t = totals.find((x) => x.portfolio_id === portfolio.id);
         const placed = BigInt(t?.placed ?? 0);
