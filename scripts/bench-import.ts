@@ -24,6 +24,7 @@
  * Environment: BENCH_IMPORT_ROWS (100000), BENCH_AGING_ACCOUNTS (1000000), BENCH_ANALYTICS_RUNS (7).
  */
 import 'reflect-metadata';
+import { Rng } from './bench-data.js';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, statSync, unlinkSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -58,29 +59,6 @@ const DEADLINE_MS = 12 * 60_000;
 const SOFT_BUDGET_MS = 150_000;
 
 // ---- deterministic data ------------------------------------------------------------------------------
-
-/** mulberry32: small, fast, seeded. */
-class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[Math.floor(this.next() * xs.length)]!;
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-}
 
 const CN_SURNAMES = [...'王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤'].concat(['欧阳', '司马', '诸葛', '上官']);
 const CN_GIVEN = [...'伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国志红玉萍鹏辉晶慧斌宇浩凯秀梅琳婷雪峰鑫文博思佳欣怡子轩梓涵一诺浩然雨泽'];
