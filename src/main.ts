@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     if (!row?.any || config.SEED_DEMO === 'always') {
       const demo = await seedDemo(app.services, (r) => writeDemoKey(config.DATA_DIR, r));
       const file = keyFile;
-      console.log(`\nSeeded demo tenant "Demo Lending Co." with ${demo.debtors} debtors.\nAPI key (also saved to ${file}):\n\n  ${demo.apiKey}\n\nTry it:\n\n  ${curlExample(local, demo.apiKey)}\n`);
+      console.log(`\nSeeded demo tenant "Demo Lending Co." with ${demo.debtors} debtors, each with an account in the portfolio "Demo placements 2026".\nAPI key (also saved to ${file}):\n\n  ${demo.apiKey}\n\nTry it:\n\n  ${curlExample(local, demo.apiKey)}\n`);
     } else if (existsSync(keyFile)) {
       const key = readFileSync(keyFile, 'utf8').trim();
       console.log(`\nDemo API key (from ${keyFile}). Try it:\n\n  ${curlExample(local, key)}\n`);

@@ -1,6 +1,7 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Services } from '../services.js';
+import { addDays } from '../shared/dates.js';
 import type { DebtorFields } from '../modules/debtors/debtor.model.js';
 import type { Actor, TenantActor } from '../modules/tenancy/principal.js';
 import { SCOPES } from '../modules/tenancy/principal.js';
@@ -98,6 +99,38 @@ export function demoDebtors(): DebtorFields[] {
   }));
 }
 
+const PRODUCTS = ['credit_card', 'loan', 'utility', 'telecom', 'invoice'] as const;
+
+/**
+ * One CNY portfolio with an account per debtor, due dates spread over the last year so every bucket has
+ * accounts, some partly paid, a 90-days rule and one refresh/evaluation, so the dashboard queries show data.
+ */
+async function seedAccounts(services: Services, actor: TenantActor, debtorIds: string[]): Promise<void> {
+  const portfolio = await services.portfolios.create(actor, { name: 'Demo placements 2026', currency: 'CNY', description: 'Seeded demo accounts' });
+  const today = await services.accounts.tenantToday(actor);
+  for (const [i, debtorId] of debtorIds.entries()) {
+    const dueOn = addDays(today, -((i * 37) % 400));
+    const principal = 50_000n + BigInt((i * 7919) % 20) * 25_000n; // 500.00 to 5,250.00 CNY
+    const { account } = await services.accounts.create(actor, {
+      debtorId,
+      portfolioId: portfolio.id,
+      externalRef: `DEMO-ACC-${String(5001 + i)}`,
+      productType: PRODUCTS[i % PRODUCTS.length]!,
+      currency: 'CNY',
+      originalPrincipal: principal.toString(),
+      openingFees: i % 3 === 0 ? '5000' : null,
+      openedOn: addDays(dueOn, -180),
+      dueOn,
+    });
+    if (i % 4 === 1 && dueOn < today) {
+      await services.accounts.post(actor, { accountId: account.id, kind: 'payment', amount: (principal / 4n).toString(), currency: 'CNY', effectiveOn: today, memo: 'demo payment', idempotencyKey: `demo-pay-${account.id}` });
+    }
+  }
+  await services.alerts.createRule(actor, { name: '90+ days past due', metric: 'days_past_due', threshold: '90' });
+  await services.delinquency.refresh(actor);
+  await services.alerts.evaluate(actor);
+}
+
 export interface DemoResult {
   tenantId: string;
   apiKey: string;
@@ -117,7 +150,9 @@ export async function seedDemo(services: Services, onKey?: (r: DemoResult) => vo
   const list = demoDebtors();
   // Hand the key over before the slower part, so an interrupted seed still leaves a usable key behind.
   onKey?.({ tenantId: tenant.id, apiKey: key.secret, debtors: 0 });
-  for (const d of list) await services.debtors.create(actor, d);
+  const debtors = [];
+  for (const d of list) debtors.push(await services.debtors.create(actor, d));
+  await seedAccounts(services, actor, debtors.map((d) => d.id));
   return { tenantId: tenant.id, apiKey: key.secret, debtors: list.length };
 }
 
@@ -129,6 +164,8 @@ export function writeDemoKey(dataDir: string, result: DemoResult): string {
 }
 
 export function curlExample(baseUrl: string, apiKey: string): string {
-  const body = JSON.stringify({ query: '{ debtors(first: 5) { totalCount edges { node { id displayName phones { number } flags { ceaseCommunication } } } } }' });
+  const body = JSON.stringify({
+    query: '{ debtors(first: 3) { totalCount edges { node { displayName phones { number } accounts { externalRef daysPastDue delinquencyBucket balance { total { decimal currency } } } } } } }',
+  });
   return `curl -s ${baseUrl}/graphql -H 'content-type: application/json' -H 'authorization: Bearer ${apiKey}' -d '${body}'`;
 }
