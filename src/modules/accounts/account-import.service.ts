@@ -236,15 +236,15 @@ export class AccountImportService {
     let result: ImportCounts & { errors: ImportRowError[] };
     try {
       result = await this.db.tenant(s.db, async (tx) => {
-      const total = { ...emptyCounts(), errors: [] as ImportRowError[] };
-      for (let i = 0; i < clean.length; i += WRITE_CHUNK) addCounts(total, await this.writeBatch(tx, actor, portfolio, clean.slice(i, i + WRITE_CHUNK)));
-      // Atomic: a row refused by the database (its reference belongs to another debt) undoes everything.
-      if (atomic && total.errors.length) throw new AtomicAbort(total.errors);
-      total.rows = rows.length;
-      total.failed = new Set([...errors, ...total.errors].map((e) => e.line)).size;
-      const { errors: _e, ...c } = total;
-      await this.recordBatch(tx, actor, portfolio, c, { source: 'graphql' });
-      return total;
+        const total = { ...emptyCounts(), errors: [] as ImportRowError[] };
+        for (let i = 0; i < clean.length; i += WRITE_CHUNK) addCounts(total, await this.writeBatch(tx, actor, portfolio, clean.slice(i, i + WRITE_CHUNK)));
+        // Atomic: a row refused by the database (its reference belongs to another debt) undoes everything.
+        if (atomic && total.errors.length) throw new AtomicAbort(total.errors);
+        total.rows = rows.length;
+        total.failed = new Set([...errors, ...total.errors].map((e) => e.line)).size;
+        const { errors: _e, ...c } = total;
+        await this.recordBatch(tx, actor, portfolio, c, { source: 'graphql' });
+        return total;
       });
     } catch (err) {
       if (err instanceof AtomicAbort) return { ...emptyCounts(), rows: rows.length, failed: new Set(err.errors.map((e) => e.line)).size, errors: err.errors, written: false };
