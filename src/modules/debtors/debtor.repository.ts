@@ -49,7 +49,7 @@ function matchingIds(plan: SearchPlan): SQL {
     case 'email':
       return call(null, null, escapePrefix(plan.prefix), null, null);
     case 'phone':
-      return call(null, null, null, escapePrefix(plan.reversedDigits), null);
+      return call(null, null, escapePrefix(plan.folded), escapePrefix(plan.reversedDigits), plan.folded);
     case 'text':
       // By name (trigram LIKE, or the short-query keys), by email prefix, or the external reference exactly.
       return call(plan.like, plan.like ? null : plan.keys, escapePrefix(plan.folded), null, plan.folded);

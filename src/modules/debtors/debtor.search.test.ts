@@ -16,7 +16,7 @@ describe('search folding', () => {
 
   it('plans email, phone, long and short queries', () => {
     expect(planSearch('Wang@Example.com')).toEqual({ kind: 'email', prefix: 'wang@example.com' });
-    expect(planSearch('+86 138-0013')).toEqual({ kind: 'phone', reversedDigits: '310083168' });
+    expect(planSearch('+86 138-0013')).toEqual({ kind: 'phone', reversedDigits: '310083168', folded: '+86 138-0013' });
     expect(planSearch('小明')).toEqual({ kind: 'text', folded: '小明', like: null, keys: ['小明'] });
     expect(planSearch('li')).toEqual({ kind: 'text', folded: 'li', like: null, keys: ['^li'] });
     expect(planSearch('50%_off')?.kind).toBe('text');

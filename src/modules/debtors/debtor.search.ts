@@ -35,7 +35,7 @@ export function searchKeys(folded: string): string[] {
 
 export type SearchPlan =
   | { kind: 'email'; prefix: string }
-  | { kind: 'phone'; reversedDigits: string }
+  | { kind: 'phone'; reversedDigits: string; folded: string }
   | { kind: 'text'; folded: string; like: string | null; keys: string[] };
 
 /** Escapes LIKE metacharacters so a user's % or _ is matched literally. */
@@ -50,7 +50,8 @@ export function planSearch(raw: string): SearchPlan | null {
   // Phone-like: digits with the usual separators, enough digits to be selective.
   if (/^\+?[\d\s().-]+$/.test(folded)) {
     const digits = folded.replace(/\D/g, '');
-    if (digits.length >= 4) return { kind: 'phone', reversedDigits: [...digits].reverse().join('') };
+    // Digits are also tried as an email prefix (numeric local parts, e.g. QQ addresses) and an external reference.
+    if (digits.length >= 4) return { kind: 'phone', reversedDigits: [...digits].reverse().join(''), folded };
   }
   const compact = folded.replace(/ /g, '');
   const length = [...compact].length;
