@@ -10,6 +10,7 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import { drizzle as drizzlePostgres, PostgresJsDatabase, PostgresJsSession } from 'drizzle-orm/postgres-js';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import postgres from 'postgres';
+import { isUuid } from '../shared/ids.js';
 import { APP_ROLE } from './columns.js';
 import { migrationsFolder } from './paths.js';
 
@@ -46,7 +47,6 @@ export interface Database {
   close(): Promise<void>;
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * BEGIN and the context as one simple-protocol message. Without parameters postgres.js sends it at once
@@ -56,7 +56,7 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
  */
 export function contextPrelude(scope: TenantScope): string {
   const ids = [scope.tenantId, ...(scope.agencyId ? [scope.agencyId] : []), ...(scope.portfolioIds ?? [])];
-  for (const id of ids) if (!UUID_RE.test(id)) throw new Error('tenant context ids must be UUIDs');
+  for (const id of ids) if (!isUuid(id)) throw new Error('tenant context ids must be UUIDs');
   return (
     `begin; select set_config('role', '${APP_ROLE}', true), set_config('app.tenant_id', '${scope.tenantId}', true), ` +
     `set_config('app.agency_id', '${scope.agencyId ?? ''}', true), set_config('app.portfolio_ids', '${portfolioSetting(scope)}', true)`

@@ -1,5 +1,6 @@
 import { isValidPhoneNumber, parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { FieldProblem } from './errors.js';
+import { isUuid } from './ids.js';
 
 /**
  * Collects every problem in an input before anything is written, each with the field's path,
@@ -131,4 +132,11 @@ export function countryCode(p: Problems, field: string, value: string): string {
   const v = value.trim().toUpperCase();
   if (!ISO_COUNTRIES.has(v)) p.add(field, 'must be an ISO 3166-1 alpha-2 country code such as CN or US');
   return v;
+}
+
+/** An id argument inside a larger input: a UUID (lower-cased), or a problem naming the field. */
+export function uuidField(p: Problems, field: string, value: string): string {
+  if (isUuid(value)) return value.toLowerCase();
+  p.add(field, 'must be an id (UUID)');
+  return value;
 }

@@ -7,7 +7,7 @@ import { addDays } from '../../shared/dates.js';
 import { AppError } from '../../shared/errors.js';
 import { assertUuid, uuidv7 } from '../../shared/ids.js';
 import { BIGINT_MAX, BIGINT_MIN, isCurrency, parseMinorUnits } from '../../shared/money.js';
-import { freeText, isCalendarDate, lineText, Problems } from '../../shared/validation.js';
+import { freeText, isCalendarDate, lineText, Problems, uuidField } from '../../shared/validation.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { debtorRepository } from '../debtors/debtor.repository.js';
 import type { TenantActor } from '../tenancy/principal.js';
@@ -104,8 +104,8 @@ export class AccountService {
   async create(actor: TenantActor, input: CreateAccountInput): Promise<{ account: AccountRow; entries: LedgerRow[] }> {
     const s = scopeOf(actor);
     const p = new Problems();
-    const debtorId = /^[0-9a-f-]{36}$/i.test(input.debtorId) ? input.debtorId.toLowerCase() : (p.add('input.debtorId', 'must be an id (UUID)'), '');
-    const portfolioId = /^[0-9a-f-]{36}$/i.test(input.portfolioId) ? input.portfolioId.toLowerCase() : (p.add('input.portfolioId', 'must be an id (UUID)'), '');
+    const debtorId = uuidField(p, 'input.debtorId', input.debtorId);
+    const portfolioId = uuidField(p, 'input.portfolioId', input.portfolioId);
     const externalRef = lineText(p, 'input.externalRef', input.externalRef, 100);
     if (!(PRODUCT_TYPES as readonly string[]).includes(input.productType)) p.add('input.productType', `must be one of ${PRODUCT_TYPES.join(', ')}`);
     const currency = input.currency.trim().toUpperCase();
@@ -283,7 +283,7 @@ export class AccountService {
   async post(actor: TenantActor, input: PostEntryInput): Promise<{ account: AccountRow; entries: LedgerRow[]; replayed: boolean }> {
     const s = scopeOf(actor);
     const p = new Problems();
-    const accountId = /^[0-9a-f-]{36}$/i.test(input.accountId) ? input.accountId.toLowerCase() : (p.add('input.accountId', 'must be an id (UUID)'), '');
+    const accountId = uuidField(p, 'input.accountId', input.accountId);
     if (!IDEMPOTENCY_KEY_RE.test(input.idempotencyKey)) p.add('input.idempotencyKey', 'must be 8–128 characters of letters, digits, . _ : -');
     if (input.kind === 'reversal') p.add('input.kind', 'use reverseLedgerEntry to reverse an entry');
     const isCharge = input.kind === 'principal' || input.kind === 'interest' || input.kind === 'fee';
@@ -346,7 +346,7 @@ export class AccountService {
   async reverse(actor: TenantActor, input: { entryId: string; memo?: string | null; idempotencyKey: string }): Promise<{ account: AccountRow; entries: LedgerRow[]; replayed: boolean }> {
     const s = scopeOf(actor);
     const p = new Problems();
-    const entryId = /^[0-9a-f-]{36}$/i.test(input.entryId) ? input.entryId.toLowerCase() : (p.add('input.entryId', 'must be an id (UUID)'), '');
+    const entryId = uuidField(p, 'input.entryId', input.entryId);
     if (!IDEMPOTENCY_KEY_RE.test(input.idempotencyKey)) p.add('input.idempotencyKey', 'must be 8–128 characters of letters, digits, . _ : -');
     const memo = input.memo ? freeText(p, 'input.memo', input.memo, 1000) : null;
     if (!p.empty) throw AppError.badInputMany(p.list);

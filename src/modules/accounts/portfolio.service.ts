@@ -5,7 +5,7 @@ import { localDate } from '../../shared/dates.js';
 import { AppError } from '../../shared/errors.js';
 import { assertUuid, uuidv7 } from '../../shared/ids.js';
 import { isCurrency } from '../../shared/money.js';
-import { freeText, isCalendarDate, lineText, Problems } from '../../shared/validation.js';
+import { freeText, isCalendarDate, lineText, Problems, uuidField } from '../../shared/validation.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { TenantActor } from '../tenancy/principal.js';
 import { tenantRepository } from '../tenancy/tenant.repository.js';
@@ -108,7 +108,7 @@ export class PortfolioService {
     const s = scopeOf(actor);
     const p = new Problems();
     for (const [k, v] of [['from', args.from], ['to', args.to], ['asOf', args.asOf]] as const) if (v != null && !isCalendarDate(v)) p.add(k, 'must be a real date in YYYY-MM-DD form');
-    const ids = args.portfolioIds?.map((id, i) => (/^[0-9a-f-]{36}$/i.test(id) ? id.toLowerCase() : (p.add(`portfolioIds.${i}`, 'must be an id (UUID)'), id))) ?? null;
+    const ids = args.portfolioIds?.map((id, i) => uuidField(p, `portfolioIds.${i}`, id)) ?? null;
     if (!p.empty) throw AppError.badInputMany(p.list);
     return this.db.tenant(s.db, async (tx) => {
       const tenant = await tenantRepository.find(tx, s.tenantId);

@@ -1,9 +1,9 @@
 import type { Database } from '../../db/client.js';
 import type { Clock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
-import { assertUuid, isUuid, uuidv7 } from '../../shared/ids.js';
+import { assertUuid, uuidv7 } from '../../shared/ids.js';
 import { portfolioRepository } from '../accounts/portfolio.repository.js';
-import { lineText, Problems, timeZone } from '../../shared/validation.js';
+import { lineText, Problems, timeZone, uuidField } from '../../shared/validation.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { generateApiKey } from './api-key.format.js';
 import { apiKeyRepository, type ApiKeyRow } from './api-key.repository.js';
@@ -98,7 +98,7 @@ export class TenancyService {
   async createApiKey(actor: TenantActor, input: NewApiKeyInput): Promise<CreatedKey> {
     const p = new Problems();
     const key = this.validateKey(p, 'input', input);
-    const portfolioIds = input.portfolioIds == null ? null : [...new Set(input.portfolioIds.map((id, i) => (isUuid(id) ? id.toLowerCase() : (p.add(`input.portfolioIds.${i}`, 'must be an id (UUID)'), id))))];
+    const portfolioIds = input.portfolioIds == null ? null : [...new Set(input.portfolioIds.map((id, i) => uuidField(p, `input.portfolioIds.${i}`, id)))];
     if (portfolioIds && portfolioIds.length === 0) p.add('input.portfolioIds', 'must name at least one portfolio (omit it for the whole tenant)');
     if (!p.empty) throw AppError.badInputMany(p.list);
     const tenantId = actor.principal.tenantId;
