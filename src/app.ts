@@ -15,6 +15,7 @@ import { accountLoaders } from './modules/accounts/account.loaders.js';
 import { contactPointsLoader } from './modules/debtors/debtor.loaders.js';
 import type { Actor, Principal, TenantActor } from './modules/tenancy/principal.js';
 import { buildServices, type Services } from './services.js';
+import { lateFeeLoaders } from './modules/fees/late-fee.loaders.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { isAppError } from './shared/errors.js';
 import { safeError } from './shared/logger.js';
@@ -53,6 +54,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     clock,
     pii: deps.pii,
     platformAdminToken: config.PLATFORM_ADMIN_TOKEN,
+    lateFees: { previewHorizonDays: config.LATE_FEE_PREVIEW_HORIZON_DAYS, batchSize: config.LATE_FEE_BATCH_SIZE },
     onBackgroundError: (err) => logger.error({ err: safeError(err) }, 'background task failed'),
   });
   services.lastUsed.start();
@@ -109,6 +111,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
           loaders: {
             contactPoints: contactPointsLoader(services.debtors, () => actor as TenantActor),
             ...accountLoaders(services, () => actor as TenantActor),
+            ...lateFeeLoaders(services, () => actor as TenantActor),
           },
         }),
       }),

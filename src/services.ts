@@ -11,6 +11,8 @@ import { DebtorService } from './modules/debtors/debtor.service.js';
 import { AuthService } from './modules/tenancy/auth.service.js';
 import { LastUsedTracker } from './modules/tenancy/last-used.tracker.js';
 import { TenancyService } from './modules/tenancy/tenancy.service.js';
+import { FeeWaiverService } from './modules/fees/fee-waiver.service.js';
+import { LateFeeService, type LateFeeOptions } from './modules/fees/late-fee.service.js';
 
 export interface Services {
   audit: AuditService;
@@ -23,6 +25,8 @@ export interface Services {
   accountImport: AccountImportService;
   delinquency: DelinquencyService;
   alerts: AlertService;
+  lateFees: LateFeeService;
+  feeWaivers: FeeWaiverService;
 }
 
 export interface ServiceDeps {
@@ -30,8 +34,12 @@ export interface ServiceDeps {
   clock: Clock;
   pii: PiiCipher;
   platformAdminToken: string | undefined;
+  /** Defaults suit the CLI and worker; the API passes the configured values. */
+  lateFees?: LateFeeOptions;
   onBackgroundError: (err: unknown) => void;
 }
+
+export const DEFAULT_LATE_FEE_OPTIONS: LateFeeOptions = { previewHorizonDays: 366, batchSize: 2000 };
 
 export function buildServices(d: ServiceDeps): Services {
   const audit = new AuditService(d.database, d.clock);
@@ -47,5 +55,7 @@ export function buildServices(d: ServiceDeps): Services {
     accountImport: new AccountImportService(d.database, d.clock, audit),
     delinquency: new DelinquencyService(d.database, d.clock, audit),
     alerts: new AlertService(d.database, d.clock, audit),
+    lateFees: new LateFeeService(d.database, d.clock, audit, d.lateFees ?? DEFAULT_LATE_FEE_OPTIONS),
+    feeWaivers: new FeeWaiverService(d.database, d.clock, audit),
   };
 }

@@ -47,6 +47,10 @@ export const envSchema = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   /** Background jobs (delinquency refresh, alert evaluation) in the API process; 0 turns them off there. */
   JOBS_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
+  /** How far past the tenant's today previewLateFees may look. */
+  LATE_FEE_PREVIEW_HORIZON_DAYS: z.coerce.number().int().min(0).max(3660).default(366),
+  /** Accounts per late-fee accrual transaction. */
+  LATE_FEE_BATCH_SIZE: z.coerce.number().int().min(1).max(20_000).default(2000),
 });
 
 export type Config = z.infer<typeof envSchema>;

@@ -8,3 +8,4 @@ export * from '../modules/accounts/account.table.js';
 export * from '../modules/accounts/ledger.table.js';
 export * from '../modules/accounts/delinquency.table.js';
 export * from '../modules/accounts/alert.table.js';
+export * from '../modules/fees/late-fee.table.js';

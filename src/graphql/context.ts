@@ -4,8 +4,9 @@ import type { ContactPointRow } from '../modules/debtors/debtor.repository.js';
 import type { Actor, TenantActor } from '../modules/tenancy/principal.js';
 import type { Services } from '../services.js';
 import type { AccountLoaders } from '../modules/accounts/account.loaders.js';
+import type { LateFeeLoaders } from '../modules/fees/late-fee.loaders.js';
 
-export interface Loaders extends AccountLoaders {
+export interface Loaders extends AccountLoaders, LateFeeLoaders {
   contactPoints: DataLoader<string, ContactPointRow[]>;
 }
 

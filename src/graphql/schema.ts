@@ -7,6 +7,7 @@ import { AlertResolver } from '../modules/accounts/alert.resolver.js';
 import { DelinquencyResolver } from '../modules/accounts/delinquency.resolver.js';
 import { PortfolioResolver } from '../modules/accounts/portfolio.resolver.js';
 import { AuditResolver } from '../modules/audit/audit.resolver.js';
+import { AccountLateFeesResolver, LateFeePolicyResolver, LateFeeResolver, LedgerEntryLateFeeResolver } from '../modules/fees/late-fee.resolver.js';
 import { DebtorResolver } from '../modules/debtors/debtor.resolver.js';
 import { TenancyResolver } from '../modules/tenancy/tenancy.resolver.js';
 import { authChecker } from './auth-checker.js';
@@ -49,6 +50,10 @@ export function getSchema(): Promise<GraphQLSchema> {
       DebtorAccountsResolver,
       DelinquencyResolver,
       AlertResolver,
+      LateFeePolicyResolver,
+      LateFeeResolver,
+      AccountLateFeesResolver,
+      LedgerEntryLateFeeResolver,
     ],
     authChecker,
     // Unauthorized fields throw from the checker with our own codes; this only sets the default.

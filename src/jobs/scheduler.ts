@@ -5,9 +5,10 @@ import type { Services } from '../services.js';
 import { safeError } from '../shared/logger.js';
 
 /**
- * Periodic work for every active tenant: record delinquency bucket changes, then evaluate early-warning
- * rules. Safe on several processes at once: each tenant's step takes a per-tenant advisory lock and is
- * idempotent (bucket history is written only on change; alerts have a unique open key).
+ * Periodic work for every active tenant: assess late fees as of the tenant's today, record delinquency
+ * bucket changes, then evaluate early-warning rules. Safe on several processes at once: each step is
+ * idempotent (fees have a unique (account, period) key and accrual locks its batches SKIP LOCKED; bucket
+ * history is written only on change; alerts have a unique open key).
  */
 export async function runTenantJobs(db: Database, services: Services, log: Logger): Promise<{ tenants: number; failed: number }> {
   const tenants = await db.query<{ tenant_id: string }>('select tenant_id from arrears_active_tenant_ids()');
@@ -15,6 +16,8 @@ export async function runTenantJobs(db: Database, services: Services, log: Logge
   for (const { tenant_id } of tenants) {
     const actor = systemActor(tenant_id, 'scheduler', `job-${Date.now()}`);
     try {
+      const f = await services.lateFees.assess(actor, null, 'schedule');
+      if (f.feesPosted) log.info({ tenantId: tenant_id, runId: f.id, feesPosted: f.feesPosted, totals: f.totals }, 'late fees assessed');
       const d = await services.delinquency.refresh(actor);
       const a = await services.alerts.evaluate(actor);
       if (d.changed || a.raised || a.cleared) log.info({ tenantId: tenant_id, bucketChanges: d.changed, ...a }, 'tenant jobs');

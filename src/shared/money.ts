@@ -73,3 +73,29 @@ export function formatDecimal(minor: bigint, currency: string): string {
   const frac = exp ? '.' + digits.slice(digits.length - exp) : '';
   return (neg ? '-' : '') + whole + frac;
 }
+
+/**
+ * `num / den` rounded to an integer, half to even (banker's rounding): ties go to the even neighbour, so
+ * rounding errors do not drift one way over many assessments. `den` must be positive.
+ */
+export function divRoundHalfEven(num: bigint, den: bigint): bigint {
+  if (den <= 0n) throw new Error('divRoundHalfEven: denominator must be positive');
+  const neg = num < 0n;
+  const n = neg ? -num : num;
+  let q = n / den;
+  const twice = (n % den) * 2n;
+  if (twice > den || (twice === den && q % 2n === 1n)) q += 1n;
+  return neg ? -q : q;
+}
+
+/** An exact fraction of minor units as a decimal string with `places` digits, truncated: for explanations. */
+export function fractionText(num: bigint, den: bigint, places = 6): string {
+  const neg = num < 0n;
+  const n = neg ? -num : num;
+  const scale = 10n ** BigInt(places);
+  const scaled = (n * scale) / den;
+  const whole = scaled / scale;
+  const frac = (scaled % scale).toString().padStart(places, '0').replace(/0+$/, '');
+  const exact = (n * scale) % den === 0n;
+  return `${neg ? '-' : ''}${whole}${frac ? '.' + frac : ''}${exact ? '' : '…'}`;
+}

@@ -73,11 +73,22 @@ export const accountAuditView = (a: AccountRow) => ({
 
 const entryView = (e: LedgerRow) => ({ id: e.id, kind: e.kind, component: e.component, amount: e.amount.toString(), effectiveOn: e.effectiveOn, reverses: e.reversesEntryId });
 
-function requestHash(value: unknown): string {
+/** Recomputes the materialised balances from the whole ledger of the (locked) account. */
+export async function resummarizeAccount(tx: Tx, tenantId: string, accountId: string, field: string): Promise<AccountRow> {
+  const entries = await ledgerRepository.forAccount(tx, tenantId, accountId);
+  const summary = summarize(entries);
+  // Every balance, and what is owed in total, must fit a bigint: SQL adds the components up (aging, alerts).
+  if ([summary.principal, summary.interest, summary.fee, summary.total].some((v) => v > BIGINT_MAX || v < BIGINT_MIN)) {
+    throw AppError.badInput(field, `would take the account's balance beyond the supported range (${BIGINT_MAX} minor units)`);
+  }
+  return accountRepository.setSummary(tx, tenantId, accountId, summary);
+}
+
+export function requestHash(value: unknown): string {
   return createHash('sha256').update(canonicalJson(value)).digest('hex');
 }
 
-const IDEMPOTENCY_KEY_RE = /^[A-Za-z0-9._:-]{8,128}$/;
+export const IDEMPOTENCY_KEY_RE = /^[A-Za-z0-9._:-]{8,128}$/;
 
 export class AccountService {
   constructor(
@@ -88,17 +99,6 @@ export class AccountService {
 
   private today(tx: Tx, tenantId: string): Promise<string> {
     return tenantToday(tx, tenantId, this.clock);
-  }
-
-  /** Recomputes the materialised balances from the whole ledger of the (locked) account. */
-  private async resummarize(tx: Tx, tenantId: string, accountId: string, field: string): Promise<AccountRow> {
-    const entries = await ledgerRepository.forAccount(tx, tenantId, accountId);
-    const summary = summarize(entries);
-    // Every balance, and what is owed in total, must fit a bigint: SQL adds the components up (aging, alerts).
-    if ([summary.principal, summary.interest, summary.fee, summary.total].some((v) => v > BIGINT_MAX || v < BIGINT_MIN)) {
-      throw AppError.badInput(field, `would take the account's balance beyond the supported range (${BIGINT_MAX} minor units)`);
-    }
-    return accountRepository.setSummary(tx, tenantId, accountId, summary);
   }
 
   async create(actor: TenantActor, input: CreateAccountInput): Promise<{ account: AccountRow; entries: LedgerRow[] }> {
@@ -154,7 +154,7 @@ export class AccountService {
           },
         ]);
         const entries = await ledgerRepository.insertMany(tx, s.tenantId, openingEntries(actor, id, currency, input.dueOn, principal, interest, fees));
-        const account = await this.resummarize(tx, s.tenantId, row!.id, 'input.originalPrincipal');
+        const account = await resummarizeAccount(tx, s.tenantId, row!.id, 'input.originalPrincipal');
         await this.audit.record(tx, actor, { action: 'account.create', entityType: 'account', entityId: id, before: null, after: accountAuditView(account) });
         return { account, entries };
       });
@@ -268,7 +268,8 @@ export class AccountService {
       if (target.status !== 'active') throw AppError.conflict(`Portfolio ${portfolioId} is closed`, { field: 'input.portfolioId' });
       if (target.currency !== current.currency) throw AppError.badInput('input.portfolioId', `portfolio currency ${target.currency} differs from the account's ${current.currency}`);
       if (current.portfolioId === portfolioId) return current;
-      const updated = await accountRepository.update(tx, s.tenantId, id, version, { portfolioId });
+      // A portfolio attachment may change the account's late-fee policy: the next run looks at it again.
+      const updated = await accountRepository.update(tx, s.tenantId, id, version, { portfolioId, feeRulesGen: null });
       if (!updated) throw AppError.conflict('Account changed concurrently; reload and retry');
       await this.audit.record(tx, actor, { action: 'account.move', entityType: 'account', entityId: id, before: { portfolioId: current.portfolioId }, after: { portfolioId } });
       return updated;
@@ -323,7 +324,7 @@ export class AccountService {
         lines = parts.map((x) => ({ ...base, id: uuidv7(), component: x.component, amount: -x.amount }));
       }
       const entries = await ledgerRepository.insertMany(tx, s.tenantId, lines);
-      const updated = await this.resummarize(tx, s.tenantId, accountId, 'input.amount');
+      const updated = await resummarizeAccount(tx, s.tenantId, accountId, 'input.amount');
       await this.audit.record(tx, actor, {
         action: 'ledger.post',
         entityType: 'account',
@@ -384,7 +385,7 @@ export class AccountService {
         if (isUniqueViolation(err, 'ledger_entries_reverses_key')) throw AppError.conflict(`Entry ${entryId} is already reversed`, { field: 'input.entryId' });
         throw err;
       }
-      const updated = await this.resummarize(tx, s.tenantId, account.id, 'input.entryId');
+      const updated = await resummarizeAccount(tx, s.tenantId, account.id, 'input.entryId');
       await this.audit.record(tx, actor, {
         action: 'ledger.reverse',
         entityType: 'account',

@@ -36,6 +36,14 @@ export const accounts = pgTable(
     oldestUnpaidDueOn: date('oldest_unpaid_due_on', { mode: 'string' }),
     /** The bucket last recorded in account_bucket_history (by the delinquency refresh), to detect changes. */
     bucketLabel: text('bucket_label'),
+    /**
+     * Late-fee bookkeeping, so a run skips accounts with nothing due without reading their history: the
+     * anchor (oldest unpaid due date) and policy fingerprint last assessed, and when the next fee can fall
+     * due. Only a shortcut: the unique key on late_fee_assessments is what prevents double charging.
+     */
+    feeAnchorOn: date('fee_anchor_on', { mode: 'string' }),
+    feeNextOn: date('fee_next_on', { mode: 'string' }),
+    feeRulesGen: text('fee_rules_gen'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

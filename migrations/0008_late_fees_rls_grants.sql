@@ -1,0 +1,46 @@
+ALTER TABLE "late_fee_policies" FORCE ROW LEVEL SECURITY;
+--> statement-breakpoint
+ALTER TABLE "late_fee_policy_versions" FORCE ROW LEVEL SECURITY;
+--> statement-breakpoint
+ALTER TABLE "late_fee_attachments" FORCE ROW LEVEL SECURITY;
+--> statement-breakpoint
+ALTER TABLE "late_fee_assessments" FORCE ROW LEVEL SECURITY;
+--> statement-breakpoint
+ALTER TABLE "fee_waivers" FORCE ROW LEVEL SECURITY;
+--> statement-breakpoint
+ALTER TABLE "late_fee_runs" FORCE ROW LEVEL SECURITY;
+--> statement-breakpoint
+ALTER TABLE "fee_jurisdiction_caps" FORCE ROW LEVEL SECURITY;
+--> statement-breakpoint
+GRANT SELECT, INSERT, UPDATE ON "late_fee_policies", "late_fee_runs", "fee_jurisdiction_caps" TO arrears_app;
+--> statement-breakpoint
+-- Attachments are configuration: replacing or removing one is an audited change, not history.
+GRANT SELECT, INSERT, UPDATE, DELETE ON "late_fee_attachments" TO arrears_app;
+--> statement-breakpoint
+-- Policy versions, assessments and waivers are the record of what was charged and why: written once.
+GRANT SELECT, INSERT ON "late_fee_policy_versions", "late_fee_assessments", "fee_waivers" TO arrears_app;
+--> statement-breakpoint
+CREATE FUNCTION arrears_refuse_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+--> statement-breakpoint
+CREATE TRIGGER late_fee_policy_versions_append_only BEFORE UPDATE OR DELETE ON "late_fee_policy_versions"
+  FOR EACH ROW EXECUTE FUNCTION arrears_refuse_change();
+--> statement-breakpoint
+CREATE TRIGGER late_fee_assessments_append_only BEFORE UPDATE OR DELETE ON "late_fee_assessments"
+  FOR EACH ROW EXECUTE FUNCTION arrears_refuse_change();
+--> statement-breakpoint
+CREATE TRIGGER fee_waivers_append_only BEFORE UPDATE OR DELETE ON "fee_waivers"
+  FOR EACH ROW EXECUTE FUNCTION arrears_refuse_change();
+--> statement-breakpoint
+CREATE TRIGGER late_fee_policy_versions_no_truncate BEFORE TRUNCATE ON "late_fee_policy_versions"
+  FOR EACH STATEMENT EXECUTE FUNCTION arrears_refuse_change();
+--> statement-breakpoint
+CREATE TRIGGER late_fee_assessments_no_truncate BEFORE TRUNCATE ON "late_fee_assessments"
+  FOR EACH STATEMENT EXECUTE FUNCTION arrears_refuse_change();
+--> statement-breakpoint
+CREATE TRIGGER fee_waivers_no_truncate BEFORE TRUNCATE ON "fee_waivers"
+  FOR EACH STATEMENT EXECUTE FUNCTION arrears_refuse_change();

@@ -1,0 +1,417 @@
+import { addDays, addMonths, daysBetween, endOfMonth, daysInMonth } from '../../shared/dates.js';
+import { currencyExponent, divRoundHalfEven, formatDecimal, fractionText } from '../../shared/money.js';
+import type { AccountStatus, Component } from '../accounts/account.logic.js';
+import type { DayCount, PolicyRules, Rate } from './late-fee.rules.js';
+
+/**
+ * The late-fee engine, pure: the same code previews, assesses and explains. Every figure is an exact
+ * fraction of minor units until the one rounding step per component (half-even), so anyone can redo a
+ * fee with a calculator from the explanation it stores.
+ */
+
+export interface JurisdictionCap {
+  code: string;
+  name: string;
+  /** Annualised ceiling on the late charges the engine adds, in bps of overdue principal per year. */
+  annualRateBps: bigint | null;
+  /** Per-assessment ceilings, in `currency`'s minor unit; apply only to policies in that currency. */
+  currency: string | null;
+  maxFirstAssessment: bigint | null;
+  maxLaterAssessment: bigint | null;
+  source: string;
+}
+
+export interface PolicyRef {
+  policyId: string;
+  versionId: string;
+  version: number;
+  name: string;
+  /** Where it was attached: account, portfolio_product, portfolio, product_type, tenant. */
+  level: string;
+}
+
+export interface DatedAmount {
+  component: Component;
+  amount: bigint;
+  effectiveOn: string;
+}
+
+export interface AccountFacts {
+  accountId: string;
+  currency: string;
+  status: AccountStatus;
+  originalPrincipal: bigint;
+  dueOn: string;
+  /** The oldest unpaid due date: days past due count from it, and the schedule is anchored on it. */
+  anchor: string;
+  /** Balances now, by component (materialised from the ledger). */
+  balances: Record<Component, bigint>;
+  /** Ledger entries effective after `anchor`: they turn today's balances into any earlier day's. */
+  later: readonly DatedAmount[];
+  debtorBankrupt: boolean;
+  debtorDeceased: boolean;
+  /** Period keys already assessed on this account. */
+  assessedPeriods: ReadonlySet<string>;
+  /** Late fees the engine has charged this account so far (reversed ones included: caps stay conservative). */
+  assessedTotal: bigint;
+  /** How many non-zero late fees it has charged: the first may have a different legal ceiling. */
+  chargedCount: number;
+}
+
+export interface Period {
+  key: string;
+  start: string;
+  end: string;
+  /** The day the fee is charged (its ledger effective date). */
+  postOn: string;
+}
+
+export interface Step {
+  kind: 'flat' | 'percentage' | 'daily_interest';
+  description: string;
+  base: bigint | null;
+  rateBps: bigint | null;
+  days: number | null;
+  tier: string | null;
+  /** The exact, unrounded figure, in minor units. */
+  exact: string;
+  amount: bigint;
+}
+
+export type CapKind = 'per_assessment' | 'jurisdiction_per_assessment' | 'cumulative_amount' | 'cumulative_percent_of_principal' | 'legal_annual_rate';
+
+export interface CapCheck {
+  cap: CapKind;
+  /** What may still be charged under this cap at this assessment. */
+  limit: bigint;
+  binding: boolean;
+  description: string;
+}
+
+export interface Assessment {
+  period: Period;
+  daysPastDue: number;
+  steps: Step[];
+  uncapped: bigint;
+  caps: CapCheck[];
+  amount: bigint;
+  belowMinimum: boolean;
+  explanation: Explanation;
+}
+
+export interface Explanation {
+  policy: PolicyRef;
+  periodKey: string;
+  periodStart: string;
+  periodEnd: string;
+  assessedOn: string;
+  overdueSince: string;
+  daysPastDue: number;
+  currency: string;
+  steps: { kind: string; description: string; base: string | null; rateBps: string | null; days: number | null; tier: string | null; exact: string; amount: string }[];
+  uncapped: string;
+  caps: { cap: string; limit: string; binding: boolean; description: string }[];
+  charged: string;
+  note: string | null;
+  rounding: string;
+}
+
+export const SKIP_REASONS = ['disputed', 'frozen_in_plan', 'debtor_bankrupt', 'debtor_deceased', 'no_policy', 'currency_mismatch', 'below_minimum', 'capped_to_zero'] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
+
+export interface Evaluation {
+  skip: SkipReason | null;
+  assessments: Assessment[];
+  /** The next date on which this account could owe a new assessment under the same anchor and policy. */
+  nextOn: string;
+}
+
+/** Far enough to mean "never, unless something changes" and still a valid date. */
+export const NEVER = '9999-12-31';
+/** A runaway schedule (an anchor decades back) is cut here; the rest is caught up by later runs. */
+const MAX_PERIODS_PER_RUN = 600;
+
+/** The day count fraction's denominator. */
+export function yearBasis(dc: DayCount): bigint {
+  return dc === 'act_365' ? 365n : 360n;
+}
+
+/**
+ * Cumulative 30/360 day number: every month counts 30 days, so the 31st accrues nothing and the last day of
+ * February accrues the missing days (3 in a common year, 2 in a leap year). Differences are additive,
+ * which is what lets daily accruals sum exactly to a period's figure.
+ */
+function day30(d: string): number {
+  const y = Number(d.slice(0, 4));
+  const m = Number(d.slice(5, 7));
+  const day = Number(d.slice(8, 10));
+  const lastOfFeb = m === 2 && day === daysInMonth(y, 2);
+  return y * 360 + (m - 1) * 30 + (lastOfFeb ? 30 : Math.min(day, 30));
+}
+
+/** Accrual days in [from, to] (inclusive) under the convention. */
+export function accrualDays(from: string, to: string, dc: DayCount): number {
+  if (to < from) return 0;
+  if (dc === 'thirty_360') return day30(to) - day30(addDays(from, -1));
+  return daysBetween(from, to) + 1;
+}
+
+export function rateAt(rate: Rate, dpd: number): { value: bigint; tier: string | null } | null {
+  if (rate.kind === 'fixed') return { value: rate.value, tier: null };
+  const t = rate.tiers.find((x) => dpd >= x.fromDay && (x.toDay === null || dpd <= x.toDay));
+  return t ? { value: t.value, tier: `days ${t.fromDay}–${t.toDay ?? '∞'}` } : null;
+}
+
+/** Due periods up to `asOf`, and the date the next one falls due. */
+export function periodsFor(rules: PolicyRules, anchor: string, asOf: string): { due: Period[]; nextOn: string } {
+  const first = addDays(anchor, rules.graceDays + 1);
+  const due: Period[] = [];
+  if (rules.frequency === 'once_per_due_date') {
+    if (first > asOf) return { due, nextOn: first };
+    return { due: [{ key: `${anchor}/due`, start: first, end: first, postOn: first }], nextOn: NEVER };
+  }
+  if (rules.frequency === 'monthly') {
+    let k = 0;
+    let d = first;
+    while (d <= asOf && due.length < MAX_PERIODS_PER_RUN) {
+      due.push({ key: `${anchor}/m${k}`, start: d, end: d, postOn: d });
+      d = addMonths(first, ++k);
+    }
+    return { due, nextOn: d };
+  }
+  // Daily accrual, posted at each calendar month end for the days of that month.
+  let start = first;
+  let end = endOfMonth(first);
+  while (end <= asOf && due.length < MAX_PERIODS_PER_RUN) {
+    due.push({ key: `${anchor}/${end.slice(0, 7)}`, start, end, postOn: end });
+    start = addDays(end, 1);
+    end = endOfMonth(start);
+  }
+  return { due, nextOn: end };
+}
+
+/** A component's balance at the end of day `d`: today's, less everything effective after `d`. */
+export function balanceAt(facts: Pick<AccountFacts, 'balances' | 'later'>, c: Component, d: string): bigint {
+  let v = facts.balances[c];
+  for (const e of facts.later) if (e.component === c && e.effectiveOn > d) v -= e.amount;
+  return v > 0n ? v : 0n;
+}
+
+function money(v: bigint, currency: string): string {
+  return `${formatDecimal(v, currency)} ${currency}`;
+}
+
+function pct(bps: bigint): string {
+  return `${formatDecimal(bps, 'EUR')} %`; // bps/100 with two places: 1250 bps → "12.50 %"
+}
+
+export interface DailyAccrual {
+  date: string;
+  principal: bigint;
+  annualRateBps: bigint;
+  /** This day's weight under the day count (ACT: 1; 30/360: 0 to 3). */
+  weight: number;
+  /** This day's share, rounded so the days of a period add up exactly to the period's figure. */
+  amount: bigint;
+}
+
+/**
+ * Day by day: each day's amount is round(cumulative to that day) − round(cumulative to the day before),
+ * so the daily figures always sum to the one rounding of the period total — no cent appears or vanishes.
+ */
+export function dailyAccruals(rules: PolicyRules, facts: Pick<AccountFacts, 'balances' | 'later' | 'anchor'>, period: Period): { days: DailyAccrual[]; total: bigint; numerator: bigint; denominator: bigint } {
+  const di = rules.dailyInterest!;
+  const den = 10_000n * yearBasis(di.dayCount);
+  let cum = 0n;
+  let roundedBefore = 0n;
+  const days: DailyAccrual[] = [];
+  for (let d = period.start; d <= period.end; d = addDays(d, 1)) {
+    const r = rateAt(di.annualRateBps, daysBetween(facts.anchor, d));
+    const bps = r?.value ?? 0n;
+    const principal = balanceAt(facts, 'principal', d);
+    const weight = accrualDays(d, d, di.dayCount);
+    cum += principal * bps * BigInt(weight);
+    const rounded = divRoundHalfEven(cum, den);
+    days.push({ date: d, principal, annualRateBps: bps, weight, amount: rounded - roundedBefore });
+    roundedBefore = rounded;
+  }
+  return { days, total: roundedBefore, numerator: cum, denominator: den };
+}
+
+/**
+ * The same figure as dailyAccruals, by segments of constant principal and rate (a month is one or a few
+ * segments rather than 31 days): what the engine runs and what an explanation shows.
+ */
+function dailyInterestSteps(rules: PolicyRules, facts: AccountFacts, period: Period): Step[] {
+  const di = rules.dailyInterest!;
+  const basis = yearBasis(di.dayCount);
+  const den = 10_000n * basis;
+  // Breakpoints: days on which the principal or the tier can change.
+  const cuts = new Set<string>();
+  for (const e of facts.later) if (e.component === 'principal' && e.effectiveOn > period.start && e.effectiveOn <= period.end) cuts.add(e.effectiveOn);
+  if (di.annualRateBps.kind === 'tiered') {
+    for (const t of di.annualRateBps.tiers) {
+      for (const dpd of [t.fromDay, t.toDay === null ? null : t.toDay + 1]) {
+        if (dpd === null) continue;
+        const d = addDays(facts.anchor, dpd);
+        if (d > period.start && d <= period.end) cuts.add(d);
+      }
+    }
+  }
+  const starts = [period.start, ...[...cuts].sort()];
+  const steps: Step[] = [];
+  let cum = 0n;
+  let roundedBefore = 0n;
+  const dcName = di.dayCount === 'act_365' ? 'ACT/365' : di.dayCount === 'act_360' ? 'ACT/360' : '30/360';
+  for (let i = 0; i < starts.length; i++) {
+    const from = starts[i]!;
+    const to = i + 1 < starts.length ? addDays(starts[i + 1]!, -1) : period.end;
+    const r = rateAt(di.annualRateBps, daysBetween(facts.anchor, from));
+    const bps = r?.value ?? 0n;
+    const principal = balanceAt(facts, 'principal', from);
+    const days = accrualDays(from, to, di.dayCount);
+    const num = principal * bps * BigInt(days);
+    cum += num;
+    const rounded = divRoundHalfEven(cum, den);
+    steps.push({
+      kind: 'daily_interest',
+      description: `${from}…${to}: ${money(principal, facts.currency)} overdue principal × ${pct(bps)} a year × ${days}/${basis} (${dcName})${r ? '' : ' — no tier covers these days'}`,
+      base: principal,
+      rateBps: bps,
+      days,
+      tier: r?.tier ?? null,
+      exact: fractionText(num, den),
+      amount: rounded - roundedBefore,
+    });
+    roundedBefore = rounded;
+  }
+  return steps;
+}
+
+function capText(kind: CapKind, limit: bigint, currency: string, detail: string): CapCheck {
+  return { cap: kind, limit: limit < 0n ? 0n : limit, binding: false, description: `${detail}: at most ${money(limit < 0n ? 0n : limit, currency)} now` };
+}
+
+/**
+ * Assesses one account: skips first (with the reason a run counts), then every due period not yet
+ * assessed, oldest first, each capped against what the earlier ones already charged.
+ */
+export function evaluateAccount(rules: PolicyRules, ref: PolicyRef, facts: AccountFacts, asOf: string, jurisdiction: JurisdictionCap | null): Evaluation {
+  const tomorrow = addDays(asOf, 1);
+  if (facts.currency !== rules.currency) return { skip: 'currency_mismatch', assessments: [], nextOn: NEVER };
+  // Re-examined daily: these are states that end (a dispute is resolved, a plan lapses, a flag is corrected).
+  if (facts.debtorDeceased) return { skip: 'debtor_deceased', assessments: [], nextOn: tomorrow };
+  if (facts.debtorBankrupt) return { skip: 'debtor_bankrupt', assessments: [], nextOn: tomorrow };
+  if (facts.status === 'disputed') return { skip: 'disputed', assessments: [], nextOn: tomorrow };
+  if (facts.status === 'in_plan' && rules.freezeWhileInPlan) return { skip: 'frozen_in_plan', assessments: [], nextOn: tomorrow };
+
+  const { due, nextOn } = periodsFor(rules, facts.anchor, asOf);
+  const out: Assessment[] = [];
+  let total = facts.assessedTotal;
+  let charged = facts.chargedCount;
+  for (const period of due) {
+    if (facts.assessedPeriods.has(period.key)) continue;
+    const a = assessPeriod(rules, ref, facts, period, total, charged, jurisdiction);
+    total += a.amount;
+    if (a.amount > 0n) charged++;
+    out.push(a);
+  }
+  let skip: SkipReason | null = null;
+  if (out.length && out.every((a) => a.amount === 0n)) skip = out.every((a) => a.belowMinimum) ? 'below_minimum' : 'capped_to_zero';
+  return { skip, assessments: out, nextOn };
+}
+
+export function assessPeriod(rules: PolicyRules, ref: PolicyRef, facts: AccountFacts, period: Period, chargedSoFar: bigint, chargedCount: number, jurisdiction: JurisdictionCap | null): Assessment {
+  const cur = facts.currency;
+  const dpd = daysBetween(facts.anchor, period.postOn);
+  const principal = balanceAt(facts, 'principal', period.postOn);
+  const interest = balanceAt(facts, 'interest', period.postOn);
+  const steps: Step[] = [];
+  const overdue = principal + interest;
+  const belowMinimum = overdue < rules.minimumOverdue || overdue === 0n;
+
+  if (!belowMinimum) {
+    if (rules.flat) {
+      const r = rateAt(rules.flat.amount, dpd);
+      steps.push({
+        kind: 'flat',
+        description: r ? `flat fee at ${dpd} days past due${r.tier ? ` (${r.tier})` : ''}: ${money(r.value, cur)}` : `flat fee: no tier covers day ${dpd}`,
+        base: null,
+        rateBps: null,
+        days: null,
+        tier: r?.tier ?? null,
+        exact: (r?.value ?? 0n).toString(),
+        amount: r?.value ?? 0n,
+      });
+    }
+    if (rules.percentage) {
+      const pc = rules.percentage;
+      const base = pc.base === 'overdue_principal' ? principal : pc.base === 'overdue_interest' ? interest : principal + interest;
+      const r = rateAt(pc.rateBps, dpd);
+      const bps = r?.value ?? 0n;
+      const baseName = pc.base === 'overdue_principal' ? 'overdue principal' : pc.base === 'overdue_interest' ? 'overdue interest' : 'overdue principal + interest';
+      steps.push({
+        kind: 'percentage',
+        description: r ? `${pct(bps)} of ${baseName} ${money(base, cur)} at ${dpd} days past due${r.tier ? ` (${r.tier})` : ''}` : `percentage: no tier covers day ${dpd}`,
+        base,
+        rateBps: bps,
+        days: null,
+        tier: r?.tier ?? null,
+        exact: fractionText(base * bps, 10_000n),
+        amount: divRoundHalfEven(base * bps, 10_000n),
+      });
+    }
+    if (rules.dailyInterest) steps.push(...dailyInterestSteps(rules, facts, period));
+  }
+  const uncapped = steps.reduce((s, x) => s + x.amount, 0n);
+
+  const caps: CapCheck[] = [];
+  if (rules.caps.perAssessment !== null) caps.push(capText('per_assessment', rules.caps.perAssessment, cur, 'policy cap per assessment'));
+  if (jurisdiction && jurisdiction.currency === cur) {
+    const max = chargedCount === 0 ? jurisdiction.maxFirstAssessment : jurisdiction.maxLaterAssessment;
+    if (max !== null) caps.push(capText('jurisdiction_per_assessment', max, cur, `${jurisdiction.name} ${chargedCount === 0 ? 'first' : 'later'} late fee`));
+  }
+  if (rules.caps.cumulativeAmount !== null) {
+    caps.push(capText('cumulative_amount', rules.caps.cumulativeAmount - chargedSoFar, cur, `policy cumulative cap ${money(rules.caps.cumulativeAmount, cur)} less ${money(chargedSoFar, cur)} already charged`));
+  }
+  if (rules.caps.cumulativeBpsOfPrincipal !== null) {
+    const ceiling = (facts.originalPrincipal * rules.caps.cumulativeBpsOfPrincipal) / 10_000n; // floor: never above the cap
+    caps.push(capText('cumulative_percent_of_principal', ceiling - chargedSoFar, cur, `${pct(rules.caps.cumulativeBpsOfPrincipal)} of original principal ${money(facts.originalPrincipal, cur)} = ${money(ceiling, cur)}, less ${money(chargedSoFar, cur)} already charged`));
+  }
+  if (jurisdiction?.annualRateBps != null) {
+    const since = facts.dueOn < facts.anchor ? facts.dueOn : facts.anchor;
+    const days = BigInt(Math.max(0, daysBetween(since, period.postOn)));
+    const allowance = (principal * jurisdiction.annualRateBps * days) / (10_000n * 365n); // floor
+    caps.push(
+      capText(
+        'legal_annual_rate',
+        allowance - chargedSoFar,
+        cur,
+        `${jurisdiction.name}: ${pct(jurisdiction.annualRateBps)} a year on ${money(principal, cur)} overdue principal for ${days} days since ${since} = ${money(allowance, cur)}, less ${money(chargedSoFar, cur)} already charged`,
+      ),
+    );
+  }
+  let amount = uncapped;
+  for (const c of caps) if (c.limit < amount) amount = c.limit;
+  if (amount < 0n) amount = 0n;
+  for (const c of caps) c.binding = c.limit < uncapped && c.limit === amount;
+
+  const exp = currencyExponent(cur) ?? 0;
+  const explanation: Explanation = {
+    policy: ref,
+    periodKey: period.key,
+    periodStart: period.start,
+    periodEnd: period.end,
+    assessedOn: period.postOn,
+    overdueSince: facts.anchor,
+    daysPastDue: dpd,
+    currency: cur,
+    steps: steps.map((s) => ({ ...s, base: s.base?.toString() ?? null, rateBps: s.rateBps?.toString() ?? null, amount: s.amount.toString() })),
+    uncapped: uncapped.toString(),
+    caps: caps.map((c) => ({ ...c, limit: c.limit.toString() })),
+    charged: amount.toString(),
+    note: belowMinimum ? `overdue principal + interest ${money(overdue, cur)} is below the policy minimum ${money(rules.minimumOverdue, cur)}` : null,
+    rounding: `each component rounded half-even to 1/${10 ** exp} ${cur}`,
+  };
+  return { period, daysPastDue: dpd, steps, uncapped, caps, amount, belowMinimum, explanation };
+}
