@@ -49,7 +49,7 @@ CREATE TABLE "late_fee_assessments" (
 	"explanation" jsonb NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "late_fee_assessments_tenant_id_id_pk" PRIMARY KEY("tenant_id","id"),
-	CONSTRAINT "late_fee_assessments_amount_check" CHECK ("late_fee_assessments"."amount" >= 0 and "late_fee_assessments"."amount" <= "late_fee_assessments"."uncapped" and ("late_fee_assessments"."amount" > 0) = ("late_fee_assessments"."ledger_entry_id" is not null))
+	CONSTRAINT "late_fee_assessments_amount_check" CHECK ("late_fee_assessments"."amount" >= 0 and "late_fee_assessments"."amount" <= "late_fee_assessments"."uncapped" and case when "late_fee_assessments"."amount" > 0 then "late_fee_assessments"."ledger_entry_id" = "late_fee_assessments"."id" else "late_fee_assessments"."ledger_entry_id" is null end)
 );
 --> statement-breakpoint
 ALTER TABLE "late_fee_assessments" ENABLE ROW LEVEL SECURITY;--> statement-breakpoint
@@ -131,7 +131,6 @@ ALTER TABLE "late_fee_policy_versions" ADD CONSTRAINT "late_fee_policy_versions_
 ALTER TABLE "late_fee_runs" ADD CONSTRAINT "late_fee_runs_tenant_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "fee_waivers_fee_idx" ON "fee_waivers" USING btree ("tenant_id","fee_entry_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "late_fee_assessments_period_key" ON "late_fee_assessments" USING btree ("tenant_id","account_id","period_key");--> statement-breakpoint
-CREATE UNIQUE INDEX "late_fee_assessments_entry_key" ON "late_fee_assessments" USING btree ("tenant_id","ledger_entry_id") WHERE "late_fee_assessments"."ledger_entry_id" is not null;--> statement-breakpoint
 CREATE INDEX "late_fee_attachments_account_idx" ON "late_fee_attachments" USING btree ("tenant_id","account_id") WHERE "late_fee_attachments"."account_id" is not null;--> statement-breakpoint
 CREATE UNIQUE INDEX "late_fee_policies_name_key" ON "late_fee_policies" USING btree ("tenant_id","name");--> statement-breakpoint
 CREATE UNIQUE INDEX "late_fee_policy_versions_key" ON "late_fee_policy_versions" USING btree ("tenant_id","policy_id","version");--> statement-breakpoint

@@ -54,7 +54,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     clock,
     pii: deps.pii,
     platformAdminToken: config.PLATFORM_ADMIN_TOKEN,
-    lateFees: { previewHorizonDays: config.LATE_FEE_PREVIEW_HORIZON_DAYS, batchSize: config.LATE_FEE_BATCH_SIZE },
+    lateFees: { previewHorizonDays: config.LATE_FEE_PREVIEW_HORIZON_DAYS, batchSize: config.LATE_FEE_BATCH_SIZE, concurrency: config.LATE_FEE_CONCURRENCY },
     onBackgroundError: (err) => logger.error({ err: safeError(err) }, 'background task failed'),
   });
   services.lastUsed.start();

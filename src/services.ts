@@ -39,7 +39,7 @@ export interface ServiceDeps {
   onBackgroundError: (err: unknown) => void;
 }
 
-export const DEFAULT_LATE_FEE_OPTIONS: LateFeeOptions = { previewHorizonDays: 366, batchSize: 2000 };
+export const DEFAULT_LATE_FEE_OPTIONS: LateFeeOptions = { previewHorizonDays: 366, batchSize: 2000, concurrency: 2 };
 
 export function buildServices(d: ServiceDeps): Services {
   const audit = new AuditService(d.database, d.clock);

@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.LOG_LEVEL);
   const db = await openDatabase(config);
   await db.migrate();
-  const services = buildServices({ database: db, clock: systemClock, pii: loadPiiCipher(config), platformAdminToken: undefined, lateFees: { previewHorizonDays: config.LATE_FEE_PREVIEW_HORIZON_DAYS, batchSize: config.LATE_FEE_BATCH_SIZE }, onBackgroundError: (e) => log.error({ err: safeError(e) }) });
+  const services = buildServices({ database: db, clock: systemClock, pii: loadPiiCipher(config), platformAdminToken: undefined, lateFees: { previewHorizonDays: config.LATE_FEE_PREVIEW_HORIZON_DAYS, batchSize: config.LATE_FEE_BATCH_SIZE, concurrency: config.LATE_FEE_CONCURRENCY }, onBackgroundError: (e) => log.error({ err: safeError(e) }) });
   const scheduler = new Scheduler(db, services, log, Math.max(config.JOBS_INTERVAL_MS, 1000));
   await scheduler.tick();
   scheduler.start();

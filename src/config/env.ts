@@ -51,6 +51,8 @@ export const envSchema = z.object({
   LATE_FEE_PREVIEW_HORIZON_DAYS: z.coerce.number().int().min(0).max(3660).default(366),
   /** Accounts per late-fee accrual transaction. */
   LATE_FEE_BATCH_SIZE: z.coerce.number().int().min(1).max(20_000).default(2000),
+  /** Accrual batches in flight at once on PostgreSQL (each holds a pool connection). */
+  LATE_FEE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
 });
 
 export type Config = z.infer<typeof envSchema>;

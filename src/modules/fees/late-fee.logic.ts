@@ -1,7 +1,7 @@
 import { addDays, addMonths, daysBetween, endOfMonth, daysInMonth } from '../../shared/dates.js';
 import { currencyExponent, divRoundHalfEven, formatDecimal, fractionText } from '../../shared/money.js';
 import type { AccountStatus, Component } from '../accounts/account.logic.js';
-import type { DayCount, PolicyRules, Rate } from './late-fee.rules.js';
+import type { DayCount, PercentBase, PolicyRules, Rate } from './late-fee.rules.js';
 
 /**
  * The late-fee engine, pure: the same code previews, assesses and explains. Every figure is an exact
@@ -68,7 +68,6 @@ export interface Period {
 
 export interface Step {
   kind: 'flat' | 'percentage' | 'daily_interest';
-  description: string;
   base: bigint | null;
   rateBps: bigint | null;
   days: number | null;
@@ -76,6 +75,16 @@ export interface Step {
   /** The exact, unrounded figure, in minor units. */
   exact: string;
   amount: bigint;
+  /** Flat and percentage: days past due on the assessment day. */
+  dpd: number | null;
+  /** Percentage: what the base is. */
+  baseKind: PercentBase | null;
+  /** Daily interest: the segment (constant principal and rate) and the day count. */
+  from: string | null;
+  to: string | null;
+  dayCount: DayCount | null;
+  /** Rendered from the fields above (describeStep): stored explanations leave it out. */
+  description: string;
 }
 
 export type CapKind = 'per_assessment' | 'jurisdiction_per_assessment' | 'cumulative_amount' | 'cumulative_percent_of_principal' | 'legal_annual_rate';
@@ -85,6 +94,9 @@ export interface CapCheck {
   /** What may still be charged under this cap at this assessment. */
   limit: bigint;
   binding: boolean;
+  /** The figures behind the limit (ceiling, already charged, rate, days…), as strings. */
+  params: Record<string, string>;
+  /** Rendered from the fields above (describeCap): stored explanations leave it out. */
   description: string;
 }
 
@@ -99,6 +111,11 @@ export interface Assessment {
   explanation: Explanation;
 }
 
+/**
+ * What an assessment stores (JSON, one per fee): the figures only. Descriptions, the note and the rounding
+ * rule are rendered from them when read (describeStep, describeCap, explanationNote), which keeps a million
+ * assessments' explanations to a few hundred bytes each.
+ */
 export interface Explanation {
   policy: PolicyRef;
   periodKey: string;
@@ -108,12 +125,34 @@ export interface Explanation {
   overdueSince: string;
   daysPastDue: number;
   currency: string;
-  steps: { kind: string; description: string; base: string | null; rateBps: string | null; days: number | null; tier: string | null; exact: string; amount: string }[];
+  steps: StoredStep[];
   uncapped: string;
-  caps: { cap: string; limit: string; binding: boolean; description: string }[];
+  caps: StoredCap[];
   charged: string;
-  note: string | null;
-  rounding: string;
+  /** Overdue principal + interest on the assessment day, and the policy minimum, when below it. */
+  belowMinimum: { overdue: string; minimum: string } | null;
+}
+
+export interface StoredStep {
+  kind: Step['kind'];
+  base: string | null;
+  rateBps: string | null;
+  days: number | null;
+  tier: string | null;
+  exact: string;
+  amount: string;
+  dpd: number | null;
+  baseKind: PercentBase | null;
+  from: string | null;
+  to: string | null;
+  dayCount: DayCount | null;
+}
+
+export interface StoredCap {
+  cap: CapKind;
+  limit: string;
+  binding: boolean;
+  params: Record<string, string>;
 }
 
 export const SKIP_REASONS = ['disputed', 'frozen_in_plan', 'debtor_bankrupt', 'debtor_deceased', 'no_policy', 'currency_mismatch', 'below_minimum', 'capped_to_zero'] as const;
@@ -262,7 +301,6 @@ function dailyInterestSteps(rules: PolicyRules, facts: AccountFacts, period: Per
   const steps: Step[] = [];
   let cum = 0n;
   let roundedBefore = 0n;
-  const dcName = di.dayCount === 'act_365' ? 'ACT/365' : di.dayCount === 'act_360' ? 'ACT/360' : '30/360';
   for (let i = 0; i < starts.length; i++) {
     const from = starts[i]!;
     const to = i + 1 < starts.length ? addDays(starts[i + 1]!, -1) : period.end;
@@ -273,23 +311,99 @@ function dailyInterestSteps(rules: PolicyRules, facts: AccountFacts, period: Per
     const num = principal * bps * BigInt(days);
     cum += num;
     const rounded = divRoundHalfEven(cum, den);
-    steps.push({
+    steps.push(withDescription({
       kind: 'daily_interest',
-      description: `${from}…${to}: ${money(principal, facts.currency)} overdue principal × ${pct(bps)} a year × ${days}/${basis} (${dcName})${r ? '' : ' — no tier covers these days'}`,
       base: principal,
       rateBps: bps,
       days,
-      tier: r?.tier ?? null,
+      tier: r?.tier ?? (r ? null : NO_TIER),
       exact: fractionText(num, den),
       amount: rounded - roundedBefore,
-    });
+      dpd: null,
+      baseKind: null,
+      from,
+      to,
+      dayCount: di.dayCount,
+    }, facts.currency));
     roundedBefore = rounded;
   }
   return steps;
 }
 
-function capText(kind: CapKind, limit: bigint, currency: string, detail: string): CapCheck {
-  return { cap: kind, limit: limit < 0n ? 0n : limit, binding: false, description: `${detail}: at most ${money(limit < 0n ? 0n : limit, currency)} now` };
+const NO_TIER = 'none';
+const DC_NAMES: Record<DayCount, string> = { act_365: 'ACT/365', act_360: 'ACT/360', thirty_360: '30/360' };
+const BASE_NAMES: Record<PercentBase, string> = { overdue_principal: 'overdue principal', overdue_interest: 'overdue interest', overdue_principal_and_interest: 'overdue principal + interest' };
+
+/** A step in words, from its figures: the same text for a preview and for a fee stored years ago. */
+export function describeStep(s: Omit<Step, 'description'> | StoredStep, currency: string): string {
+  const amount = (v: bigint | string | null) => money(BigInt(v ?? 0), currency);
+  const tier = s.tier && s.tier !== NO_TIER ? ` (${s.tier})` : '';
+  if (s.kind === 'flat') return s.tier === NO_TIER ? `flat fee: no tier covers day ${s.dpd}` : `flat fee at ${s.dpd} days past due${tier}: ${amount(s.amount)}`;
+  if (s.kind === 'percentage') {
+    return s.tier === NO_TIER
+      ? `percentage: no tier covers day ${s.dpd}`
+      : `${pct(BigInt(s.rateBps ?? 0))} of ${BASE_NAMES[s.baseKind!]} ${amount(s.base)} at ${s.dpd} days past due${tier}`;
+  }
+  const basis = yearBasis(s.dayCount!);
+  return `${s.from}…${s.to}: ${amount(s.base)} overdue principal × ${pct(BigInt(s.rateBps ?? 0))} a year × ${s.days}/${basis} (${DC_NAMES[s.dayCount!]})${tier}${s.tier === NO_TIER ? ' — no tier covers these days' : ''}`;
+}
+
+/** A cap in words, from its figures. */
+export function describeCap(c: Pick<CapCheck, 'cap' | 'params'> & { limit: bigint | string }, currency: string): string {
+  const m = (k: string) => money(BigInt(c.params[k] ?? '0'), currency);
+  const p = c.params;
+  const detail =
+    c.cap === 'per_assessment'
+      ? 'policy cap per assessment'
+      : c.cap === 'jurisdiction_per_assessment'
+        ? `${p.code ? `legal cap ${p.code}` : p.name}, ${p.which} late fee`
+        : c.cap === 'cumulative_amount'
+          ? `policy cumulative cap ${m('ceiling')} less ${m('charged')} already charged`
+          : c.cap === 'cumulative_percent_of_principal'
+            ? `${pct(BigInt(p.bps ?? '0'))} of original principal ${m('principal')} = ${m('ceiling')}, less ${m('charged')} already charged`
+            : `${p.code ? `legal cap ${p.code}` : p.name}: ${pct(BigInt(p.bps ?? '0'))} a year on ${m('principal')} overdue principal for ${p.days} days since ${p.since} = ${m('ceiling')}, less ${m('charged')} already charged`;
+  return `${detail}: at most ${money(BigInt(c.limit), currency)} now`;
+}
+
+/** Nulls are left out of what is stored: a million explanations, each a few hundred bytes shorter. */
+function storedStep(s: Step): StoredStep {
+  const out: Record<string, unknown> = { kind: s.kind, exact: s.exact, amount: s.amount.toString() };
+  if (s.base !== null) out.base = s.base.toString();
+  if (s.rateBps !== null) out.rateBps = s.rateBps.toString();
+  if (s.days !== null) out.days = s.days;
+  if (s.tier !== null) out.tier = s.tier;
+  if (s.dpd !== null) out.dpd = s.dpd;
+  if (s.baseKind !== null) out.baseKind = s.baseKind;
+  if (s.from !== null) out.from = s.from;
+  if (s.to !== null) out.to = s.to;
+  if (s.dayCount !== null) out.dayCount = s.dayCount;
+  return out as unknown as StoredStep;
+}
+
+/** A stored step with its absent fields back as nulls. */
+export function loadStep(s: Partial<StoredStep> & Pick<StoredStep, 'kind' | 'exact' | 'amount'>): StoredStep {
+  return { base: null, rateBps: null, days: null, tier: null, dpd: null, baseKind: null, from: null, to: null, dayCount: null, ...s };
+}
+
+// Descriptions are rendered on first read: an accrual run over a million accounts never asks for them.
+function withDescription(s: Omit<Step, 'description'>, currency: string): Step {
+  return Object.defineProperty(s, 'description', { get: () => describeStep(s, currency), enumerable: true }) as Step;
+}
+
+function capCheck(kind: CapKind, limit: bigint, currency: string, params: Record<string, string>): CapCheck {
+  const c = { cap: kind, limit: limit < 0n ? 0n : limit, binding: false, params };
+  return Object.defineProperty(c, 'description', { get: () => describeCap(c, currency), enumerable: true }) as CapCheck;
+}
+
+export function roundingText(currency: string): string {
+  const exp = currencyExponent(currency) ?? 0;
+  return `each component rounded half-even to 1/${10 ** exp} ${currency}`;
+}
+
+export function explanationNote(e: Pick<Explanation, 'belowMinimum' | 'currency'>): string | null {
+  return e.belowMinimum
+    ? `overdue principal + interest ${money(BigInt(e.belowMinimum.overdue), e.currency)} is below the policy minimum ${money(BigInt(e.belowMinimum.minimum), e.currency)}`
+    : null;
 }
 
 /**
@@ -333,62 +447,80 @@ export function assessPeriod(rules: PolicyRules, ref: PolicyRef, facts: AccountF
   if (!belowMinimum) {
     if (rules.flat) {
       const r = rateAt(rules.flat.amount, dpd);
-      steps.push({
+      steps.push(withDescription({
         kind: 'flat',
-        description: r ? `flat fee at ${dpd} days past due${r.tier ? ` (${r.tier})` : ''}: ${money(r.value, cur)}` : `flat fee: no tier covers day ${dpd}`,
         base: null,
         rateBps: null,
         days: null,
-        tier: r?.tier ?? null,
+        tier: r ? r.tier : NO_TIER,
         exact: (r?.value ?? 0n).toString(),
         amount: r?.value ?? 0n,
-      });
+        dpd,
+        baseKind: null,
+        from: null,
+        to: null,
+        dayCount: null,
+      }, cur));
     }
     if (rules.percentage) {
       const pc = rules.percentage;
       const base = pc.base === 'overdue_principal' ? principal : pc.base === 'overdue_interest' ? interest : principal + interest;
       const r = rateAt(pc.rateBps, dpd);
       const bps = r?.value ?? 0n;
-      const baseName = pc.base === 'overdue_principal' ? 'overdue principal' : pc.base === 'overdue_interest' ? 'overdue interest' : 'overdue principal + interest';
-      steps.push({
+      steps.push(withDescription({
         kind: 'percentage',
-        description: r ? `${pct(bps)} of ${baseName} ${money(base, cur)} at ${dpd} days past due${r.tier ? ` (${r.tier})` : ''}` : `percentage: no tier covers day ${dpd}`,
         base,
         rateBps: bps,
         days: null,
-        tier: r?.tier ?? null,
+        tier: r ? r.tier : NO_TIER,
         exact: fractionText(base * bps, 10_000n),
         amount: divRoundHalfEven(base * bps, 10_000n),
-      });
+        dpd,
+        baseKind: pc.base,
+        from: null,
+        to: null,
+        dayCount: null,
+      }, cur));
     }
     if (rules.dailyInterest) steps.push(...dailyInterestSteps(rules, facts, period));
   }
   const uncapped = steps.reduce((s, x) => s + x.amount, 0n);
 
   const caps: CapCheck[] = [];
-  if (rules.caps.perAssessment !== null) caps.push(capText('per_assessment', rules.caps.perAssessment, cur, 'policy cap per assessment'));
+  const charged = chargedSoFar.toString();
+  if (rules.caps.perAssessment !== null) caps.push(capCheck('per_assessment', rules.caps.perAssessment, cur, {}));
   if (jurisdiction && jurisdiction.currency === cur) {
     const max = chargedCount === 0 ? jurisdiction.maxFirstAssessment : jurisdiction.maxLaterAssessment;
-    if (max !== null) caps.push(capText('jurisdiction_per_assessment', max, cur, `${jurisdiction.name} ${chargedCount === 0 ? 'first' : 'later'} late fee`));
+    if (max !== null) caps.push(capCheck('jurisdiction_per_assessment', max, cur, { code: jurisdiction.code, which: chargedCount === 0 ? 'first' : 'later' }));
   }
   if (rules.caps.cumulativeAmount !== null) {
-    caps.push(capText('cumulative_amount', rules.caps.cumulativeAmount - chargedSoFar, cur, `policy cumulative cap ${money(rules.caps.cumulativeAmount, cur)} less ${money(chargedSoFar, cur)} already charged`));
+    caps.push(capCheck('cumulative_amount', rules.caps.cumulativeAmount - chargedSoFar, cur, { ceiling: rules.caps.cumulativeAmount.toString(), charged }));
   }
   if (rules.caps.cumulativeBpsOfPrincipal !== null) {
     const ceiling = (facts.originalPrincipal * rules.caps.cumulativeBpsOfPrincipal) / 10_000n; // floor: never above the cap
-    caps.push(capText('cumulative_percent_of_principal', ceiling - chargedSoFar, cur, `${pct(rules.caps.cumulativeBpsOfPrincipal)} of original principal ${money(facts.originalPrincipal, cur)} = ${money(ceiling, cur)}, less ${money(chargedSoFar, cur)} already charged`));
+    caps.push(
+      capCheck('cumulative_percent_of_principal', ceiling - chargedSoFar, cur, {
+        bps: rules.caps.cumulativeBpsOfPrincipal.toString(),
+        principal: facts.originalPrincipal.toString(),
+        ceiling: ceiling.toString(),
+        charged,
+      }),
+    );
   }
   if (jurisdiction?.annualRateBps != null) {
     const since = facts.dueOn < facts.anchor ? facts.dueOn : facts.anchor;
     const days = BigInt(Math.max(0, daysBetween(since, period.postOn)));
     const allowance = (principal * jurisdiction.annualRateBps * days) / (10_000n * 365n); // floor
     caps.push(
-      capText(
-        'legal_annual_rate',
-        allowance - chargedSoFar,
-        cur,
-        `${jurisdiction.name}: ${pct(jurisdiction.annualRateBps)} a year on ${money(principal, cur)} overdue principal for ${days} days since ${since} = ${money(allowance, cur)}, less ${money(chargedSoFar, cur)} already charged`,
-      ),
+      capCheck('legal_annual_rate', allowance - chargedSoFar, cur, {
+        code: jurisdiction.code,
+        bps: jurisdiction.annualRateBps.toString(),
+        principal: principal.toString(),
+        days: days.toString(),
+        since,
+        ceiling: allowance.toString(),
+        charged,
+      }),
     );
   }
   let amount = uncapped;
@@ -396,7 +528,6 @@ export function assessPeriod(rules: PolicyRules, ref: PolicyRef, facts: AccountF
   if (amount < 0n) amount = 0n;
   for (const c of caps) c.binding = c.limit < uncapped && c.limit === amount;
 
-  const exp = currencyExponent(cur) ?? 0;
   const explanation: Explanation = {
     policy: ref,
     periodKey: period.key,
@@ -406,12 +537,11 @@ export function assessPeriod(rules: PolicyRules, ref: PolicyRef, facts: AccountF
     overdueSince: facts.anchor,
     daysPastDue: dpd,
     currency: cur,
-    steps: steps.map((s) => ({ ...s, base: s.base?.toString() ?? null, rateBps: s.rateBps?.toString() ?? null, amount: s.amount.toString() })),
+    steps: steps.map(storedStep),
     uncapped: uncapped.toString(),
-    caps: caps.map((c) => ({ ...c, limit: c.limit.toString() })),
+    caps: caps.map((c) => ({ cap: c.cap, limit: c.limit.toString(), binding: c.binding, params: c.params })),
     charged: amount.toString(),
-    note: belowMinimum ? `overdue principal + interest ${money(overdue, cur)} is below the policy minimum ${money(rules.minimumOverdue, cur)}` : null,
-    rounding: `each component rounded half-even to 1/${10 ** exp} ${cur}`,
+    belowMinimum: belowMinimum ? { overdue: overdue.toString(), minimum: rules.minimumOverdue.toString() } : null,
   };
   return { period, daysPastDue: dpd, steps, uncapped, caps, amount, belowMinimum, explanation };
 }

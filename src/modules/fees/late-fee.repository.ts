@@ -54,7 +54,6 @@ export interface NewAssessment {
   uncapped: string;
   amount: string;
   capped_by: string[];
-  entry_id: string;
   explanation: unknown;
 }
 
@@ -228,6 +227,29 @@ export const lateFeeRepository = {
     return rows[0]!;
   },
 
+  /** Adds one batch's figures to a run; totals ({currency: minor units}) and skips ({reason: n}) are merged. */
+  async addToRun(
+    tx: Tx,
+    tenantId: string,
+    id: string,
+    d: { examined: number; assessed: number; feesPosted: number; totals: Record<string, string>; skipped: Record<string, number> },
+  ): Promise<void> {
+    await tx.execute(sql`
+      update late_fee_runs set
+        examined = examined + ${d.examined}, assessed = assessed + ${d.assessed}, fees_posted = fees_posted + ${d.feesPosted},
+        totals = (select coalesce(jsonb_object_agg(k, (v)::text), '{}'::jsonb)
+                  from (select k, sum(v::numeric) as v
+                        from (select key as k, value #>> '{}' as v from jsonb_each(totals)
+                              union all select key, value #>> '{}' from jsonb_each(${JSON.stringify(d.totals)}::jsonb)) x
+                        group by k) y),
+        skipped = (select coalesce(jsonb_object_agg(k, v), '{}'::jsonb)
+                   from (select k, sum(v::int) as v
+                         from (select key as k, value #>> '{}' as v from jsonb_each(skipped)
+                               union all select key, value #>> '{}' from jsonb_each(${JSON.stringify(d.skipped)}::jsonb)) x
+                         group by k) y)
+      where tenant_id = ${tenantId} and id = ${id}`);
+  },
+
   async listRuns(tx: Tx, tenantId: string, limit: number, beforeId: string | null): Promise<RunRow[]> {
     return tx
       .select()
@@ -315,12 +337,12 @@ export const lateFeeRepository = {
       with r as (
         select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
           as r(id uuid, account_id uuid, period_key text, policy_version_id uuid, anchor_on date, assessed_on date, currency text,
-               uncapped bigint, amount bigint, capped_by text[], entry_id uuid, explanation jsonb)
+               uncapped bigint, amount bigint, capped_by text[], explanation jsonb)
       ),
       ins as (
         insert into late_fee_assessments (tenant_id, id, account_id, period_key, policy_version_id, run_id, anchor_on, assessed_on, currency, uncapped, amount, capped_by, ledger_entry_id, explanation)
         select ${tenantId}::uuid, id, account_id, period_key, policy_version_id, ${runId}::uuid, anchor_on, assessed_on, currency, uncapped, amount, capped_by,
-               case when amount > 0 then entry_id end, explanation
+               case when amount > 0 then id end, explanation
         from r
         on conflict (tenant_id, account_id, period_key) do nothing
         returning account_id, amount, ledger_entry_id, assessed_on, currency, period_key
@@ -366,7 +388,8 @@ export const lateFeeRepository = {
 
   async assessmentsByEntryIds(tx: Tx, tenantId: string, entryIds: readonly string[]): Promise<AssessmentRow[]> {
     if (!entryIds.length) return [];
-    return tx.select().from(lateFeeAssessments).where(and(eq(lateFeeAssessments.tenantId, tenantId), inArray(lateFeeAssessments.ledgerEntryId, [...entryIds])));
+    // A charged assessment has its fee entry's id.
+    return tx.select().from(lateFeeAssessments).where(and(eq(lateFeeAssessments.tenantId, tenantId), inArray(lateFeeAssessments.id, [...entryIds])));
   },
 
   async assessmentsOfAccount(tx: Tx, tenantId: string, accountId: string, limit: number, beforeId: string | null): Promise<AssessmentRow[]> {

@@ -36,6 +36,8 @@ export interface LateFeeOptions {
   previewHorizonDays: number;
   /** Accounts per accrual transaction. */
   batchSize: number;
+  /** Batches in flight at once on PostgreSQL (each on its own connection). */
+  concurrency: number;
 }
 
 export interface PolicyInput extends PolicyRulesInput {
@@ -123,6 +125,7 @@ function factsOf(row: BatchAccountRow, later: AccountFacts['later'], assessed: {
   };
 }
 
+export const PROF = { lock: 0, later: 0, assessed: 0, compute: 0, write: 0 };
 export class LateFeeService {
   constructor(
     private readonly db: Database,
@@ -434,42 +437,53 @@ export class LateFeeService {
       return { asOf, run, config };
     });
 
-    const counters = { examined: 0, assessed: 0, feesPosted: 0, totals: new Map<string, bigint>(), skipped: new Map<string, number>() };
-    const snapshot = () => ({
-      examined: counters.examined,
-      assessed: counters.assessed,
-      feesPosted: counters.feesPosted,
-      totals: Object.fromEntries([...counters.totals].map(([c, v]) => [c, v.toString()])),
-      skipped: Object.fromEntries([...counters.skipped].filter(([, n]) => n > 0)),
-    });
-    let afterId: string | null = null;
-    try {
-      for (;;) {
-        const more: boolean = await this.db.tenant(s.db, async (tx) => {
-          const batch = await lateFeeRepository.lockBatch(tx, s.tenantId, asOf, config.gen, afterId, this.opts.batchSize);
-          if (!batch.length) return false;
-          afterId = batch[batch.length - 1]!.id;
+    let cursor: string | null = null;
+    let exhausted = false;
+    let claiming: Promise<unknown> = Promise.resolve();
+    /**
+     * Claims the next batch: the lock query runs inside the worker's own transaction, but one worker at a
+     * time, so each takes the ids after the previous claim. Writing and computing overlap between workers.
+     */
+    const claim = (tx: Tx): Promise<BatchAccountRow[]> => {
+      const p = claiming.then(async () => {
+        if (exhausted) return [];
+        const batch = await lateFeeRepository.lockBatch(tx, s.tenantId, asOf, config.gen, cursor, this.opts.batchSize);
+        if (batch.length) cursor = batch[batch.length - 1]!.id;
+        else exhausted = true;
+        return batch;
+      });
+      claiming = p.catch(() => undefined);
+      return p;
+    };
+    const worker = async (): Promise<void> => {
+      while (!exhausted) {
+        await this.db.tenant(s.db, async (tx) => {
+          const t0 = performance.now();
+          const batch = await claim(tx);
+          PROF.lock += performance.now() - t0;
+          if (!batch.length) return;
           const result = await this.assessBatch(tx, actor, run.id, config, batch, asOf);
-          counters.examined += batch.length;
-          counters.assessed += result.assessed;
-          counters.feesPosted += result.posted;
-          for (const [c, v] of result.totals) counters.totals.set(c, (counters.totals.get(c) ?? 0n) + v);
-          for (const [r, n] of result.skipped) counters.skipped.set(r, (counters.skipped.get(r) ?? 0) + n);
-          await lateFeeRepository.updateRun(tx, s.tenantId, run.id, snapshot());
+          const totals = Object.fromEntries([...result.totals].map(([c, v]) => [c, v.toString()]));
+          // Counters move in the batch's own transaction: after a crash the run row still says exactly what was committed.
+          await lateFeeRepository.addToRun(tx, s.tenantId, run.id, { examined: batch.length, assessed: result.assessed, feesPosted: result.posted, totals, skipped: Object.fromEntries(result.skipped) });
           if (result.assessed) {
             await this.audit.record(tx, actor, {
               action: 'late_fee.assess',
               entityType: 'late_fee_run',
               entityId: run.id,
               before: null,
-              after: { asOf, accounts: batch.length, assessed: result.assessed, feesPosted: result.posted, totals: Object.fromEntries([...result.totals].map(([c, v]) => [c, v.toString()])) },
+              after: { asOf, accounts: batch.length, assessed: result.assessed, feesPosted: result.posted, totals },
             });
           }
-          return true;
         });
-        if (!more) break;
       }
-    } catch (err) {
+    };
+    // PGlite is one connection: workers would only queue behind each other there.
+    const results = await Promise.allSettled(Array.from({ length: this.db.kind === 'pglite' ? 1 : this.opts.concurrency }, () => worker()));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) {
+      exhausted = true;
+      const err: unknown = failure.reason;
       // The committed batches stand (and are counted); the run says it stopped, and a re-run completes it.
       await this.db
         .tenant(s.db, (tx) => lateFeeRepository.updateRun(tx, s.tenantId, run.id, { status: 'failed', finishedAt: this.clock.now(), error: err instanceof AppError ? err.message : 'internal error; see the server log' }))
@@ -477,16 +491,25 @@ export class LateFeeService {
       throw err;
     }
     return this.db.tenant(s.db, async (tx) => {
-      const done = await lateFeeRepository.updateRun(tx, s.tenantId, run.id, { ...snapshot(), status: 'completed', finishedAt: this.clock.now() });
-      await this.audit.record(tx, actor, { action: 'late_fee_run.finish', entityType: 'late_fee_run', entityId: run.id, before: null, after: snapshot() });
+      const done = await lateFeeRepository.updateRun(tx, s.tenantId, run.id, { status: 'completed', finishedAt: this.clock.now() });
+      await this.audit.record(tx, actor, {
+        action: 'late_fee_run.finish',
+        entityType: 'late_fee_run',
+        entityId: run.id,
+        before: null,
+        after: { examined: done.examined, assessed: done.assessed, feesPosted: done.feesPosted, totals: done.totals, skipped: done.skipped },
+      });
       return done;
     });
   }
 
   private async assessBatch(tx: Tx, actor: TenantActor, runId: string, config: FeeConfig, batch: BatchAccountRow[], asOf: string) {
     const anchors = batch.map((b) => ({ id: b.id, anchor: b.oldest_unpaid_due_on }));
+    let t0 = performance.now();
     const laterRows = await lateFeeRepository.laterEntries(tx, actor.principal.tenantId, anchors);
+    PROF.later += performance.now() - t0; t0 = performance.now();
     const assessedRows = await lateFeeRepository.assessed(tx, actor.principal.tenantId, anchors);
+    PROF.assessed += performance.now() - t0; t0 = performance.now();
     const laterBy = groupBy(laterRows, (r) => r.account_id);
     const assessedBy = new Map(assessedRows.map((r) => [r.account_id, r]));
     const skipped = new Map<string, number>();
@@ -515,11 +538,11 @@ export class LateFeeService {
           uncapped: x.uncapped.toString(),
           amount: x.amount.toString(),
           capped_by: x.caps.filter((c) => c.binding).map((c) => c.cap),
-          entry_id: uuidv7(),
           explanation: x.explanation,
         });
       }
     }
+    PROF.compute += performance.now() - t0; t0 = performance.now();
     const totals = new Map<string, bigint>();
     let assessed = 0;
     let posted = 0;
@@ -533,6 +556,7 @@ export class LateFeeService {
     } else {
       await lateFeeRepository.writeStates(tx, actor.principal.tenantId, config.gen, states);
     }
+    PROF.write += performance.now() - t0;
     return { assessed, posted, totals, skipped };
   }
 

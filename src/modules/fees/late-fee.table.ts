@@ -79,6 +79,7 @@ export const lateFeeAttachments = pgTable(
 /**
  * One row per account and period, ever: the unique key is what makes accrual exactly-once under re-runs,
  * crashes and concurrent runs. Zero-amount rows (capped or below the minimum) mark the period as done.
+ * Written once: the app role may only insert, and a trigger refuses UPDATE and DELETE.
  */
 export const lateFeeAssessments = pgTable(
   'late_fee_assessments',
@@ -95,7 +96,7 @@ export const lateFeeAssessments = pgTable(
     uncapped: money('uncapped').notNull(),
     amount: money('amount').notNull(),
     cappedBy: text('capped_by').array().notNull().default(sql`'{}'::text[]`),
-    /** The ledger entry that charged it; null when nothing was charged. */
+    /** The ledger entry that charged it (the same id as the assessment); null when nothing was charged. */
     ledgerEntryId: uuid('ledger_entry_id'),
     explanation: jsonb('explanation').notNull(),
     createdAt: createdAt(),
@@ -105,8 +106,8 @@ export const lateFeeAssessments = pgTable(
     foreignKey({ columns: [t.tenantId, t.accountId], foreignColumns: [accounts.tenantId, accounts.id], name: 'late_fee_assessments_account_fk' }),
     foreignKey({ columns: [t.tenantId, t.policyVersionId], foreignColumns: [lateFeePolicyVersions.tenantId, lateFeePolicyVersions.id], name: 'late_fee_assessments_version_fk' }),
     uniqueIndex('late_fee_assessments_period_key').on(t.tenantId, t.accountId, t.periodKey),
-    uniqueIndex('late_fee_assessments_entry_key').on(t.tenantId, t.ledgerEntryId).where(sql`${t.ledgerEntryId} is not null`),
-    check('late_fee_assessments_amount_check', sql`${t.amount} >= 0 and ${t.amount} <= ${t.uncapped} and (${t.amount} > 0) = (${t.ledgerEntryId} is not null)`),
+    // A charged assessment and its fee entry share one id, so the primary key also finds a fee's assessment.
+    check('late_fee_assessments_amount_check', sql`${t.amount} >= 0 and ${t.amount} <= ${t.uncapped} and case when ${t.amount} > 0 then ${t.ledgerEntryId} = ${t.id} else ${t.ledgerEntryId} is null end`),
     tenantPolicy('late_fee_assessments'),
   ],
 ).enableRLS();

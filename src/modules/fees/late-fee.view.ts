@@ -1,7 +1,7 @@
 import { money } from '../accounts/money.view.js';
 import type { Money } from '../accounts/account.type.js';
 import type { EffectivePolicy, JurisdictionCapView, Preview } from './late-fee.service.js';
-import type { Assessment, Explanation } from './late-fee.logic.js';
+import { describeCap, describeStep, loadStep, explanationNote, roundingText, type Assessment, type Explanation } from './late-fee.logic.js';
 import type { AssessmentRow, PolicyVersionRow, RunRow, WaiverRow } from './late-fee.repository.js';
 import { levelOf } from './late-fee.resolution.js';
 import { reviveRules, type PolicyRules, type Rate } from './late-fee.rules.js';
@@ -98,12 +98,21 @@ export function explanationView(e: Explanation): LateFeeExplanation {
     assessedOn: e.assessedOn,
     overdueSince: e.overdueSince,
     daysPastDue: e.daysPastDue,
-    steps: e.steps.map((s) => ({ kind: s.kind as StepKindEnum, description: s.description, base: m(s.base), rateBps: s.rateBps, days: s.days, tier: s.tier, exact: s.exact, amount: m(s.amount)! })),
+    steps: e.steps.map(loadStep).map((s) => ({
+      kind: s.kind as StepKindEnum,
+      description: describeStep(s, e.currency),
+      base: m(s.base),
+      rateBps: s.rateBps,
+      days: s.days,
+      tier: s.tier === 'none' ? null : s.tier,
+      exact: s.exact,
+      amount: m(s.amount)!,
+    })),
     uncapped: m(e.uncapped)!,
-    caps: e.caps.map((c) => ({ cap: c.cap as CapKindEnum, limit: m(c.limit)!, binding: c.binding, description: c.description })),
+    caps: e.caps.map((c) => ({ cap: c.cap as CapKindEnum, limit: m(c.limit)!, binding: c.binding, description: describeCap(c, e.currency) })),
     charged: m(e.charged)!,
-    note: e.note,
-    rounding: e.rounding,
+    note: explanationNote(e),
+    rounding: roundingText(e.currency),
   };
 }
 
