@@ -46,7 +46,7 @@ CREATE TABLE "late_fee_assessments" (
 	"amount" bigint NOT NULL,
 	"capped_by" text[] DEFAULT '{}'::text[] NOT NULL,
 	"ledger_entry_id" uuid,
-	"explanation" jsonb NOT NULL,
+	"explanation" json NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "late_fee_assessments_tenant_id_id_pk" PRIMARY KEY("tenant_id","id"),
 	CONSTRAINT "late_fee_assessments_amount_check" CHECK ("late_fee_assessments"."amount" >= 0 and "late_fee_assessments"."amount" <= "late_fee_assessments"."uncapped" and case when "late_fee_assessments"."amount" > 0 then "late_fee_assessments"."ledger_entry_id" = "late_fee_assessments"."id" else "late_fee_assessments"."ledger_entry_id" is null end)
@@ -114,6 +114,7 @@ CREATE TABLE "late_fee_runs" (
 );
 --> statement-breakpoint
 ALTER TABLE "late_fee_runs" ENABLE ROW LEVEL SECURITY;--> statement-breakpoint
+ALTER TABLE "accounts" ADD COLUMN "fee_basis_due_on" date;--> statement-breakpoint
 ALTER TABLE "accounts" ADD COLUMN "fee_anchor_on" date;--> statement-breakpoint
 ALTER TABLE "accounts" ADD COLUMN "fee_next_on" date;--> statement-breakpoint
 ALTER TABLE "accounts" ADD COLUMN "fee_rules_gen" text;--> statement-breakpoint

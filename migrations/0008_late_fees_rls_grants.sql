@@ -44,3 +44,8 @@ CREATE TRIGGER late_fee_assessments_no_truncate BEFORE TRUNCATE ON "late_fee_ass
 --> statement-breakpoint
 CREATE TRIGGER fee_waivers_no_truncate BEFORE TRUNCATE ON "fee_waivers"
   FOR EACH STATEMENT EXECUTE FUNCTION arrears_refuse_change();
+--> statement-breakpoint
+-- Accounts written before this migration: their fee basis (oldest unpaid principal or interest due date) is
+-- approximated by the oldest unpaid due date; the next ledger posting on each recomputes it exactly.
+UPDATE "accounts" SET "fee_basis_due_on" = "oldest_unpaid_due_on"
+ WHERE "oldest_unpaid_due_on" IS NOT NULL AND "principal_balance" + "interest_balance" > 0;

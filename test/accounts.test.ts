@@ -633,7 +633,8 @@ describe('append-only ledger', () => {
 
     await expect(h.db.admin.query(`update ledger_entries set amount = 1 where tenant_id = $1`, [t.id])).rejects.toThrow(/append-only: UPDATE refused/);
     await expect(h.db.admin.query(`delete from ledger_entries where tenant_id = $1`, [t.id])).rejects.toThrow(/append-only: DELETE refused/);
-    await expect(h.db.admin.query(`truncate ledger_entries`)).rejects.toThrow(/append-only: TRUNCATE refused/);
+    // CASCADE: fee waivers reference ledger entries, and without it the foreign key refuses first.
+    await expect(h.db.admin.query(`truncate ledger_entries cascade`)).rejects.toThrow(/append-only: TRUNCATE refused/);
 
     const grants = await h.db.admin.query<Record<string, boolean>>(
       `select has_table_privilege('arrears_app', 'ledger_entries', 'SELECT') as sel,

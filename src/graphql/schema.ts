@@ -7,7 +7,7 @@ import { AlertResolver } from '../modules/accounts/alert.resolver.js';
 import { DelinquencyResolver } from '../modules/accounts/delinquency.resolver.js';
 import { PortfolioResolver } from '../modules/accounts/portfolio.resolver.js';
 import { AuditResolver } from '../modules/audit/audit.resolver.js';
-import { AccountLateFeesResolver, LateFeePolicyResolver, LateFeeResolver, LedgerEntryLateFeeResolver } from '../modules/fees/late-fee.resolver.js';
+import { AccountLateFeesResolver, LateFeeExplanationResolver, LateFeePolicyResolver, LateFeeResolver, LedgerEntryLateFeeResolver } from '../modules/fees/late-fee.resolver.js';
 import { DebtorResolver } from '../modules/debtors/debtor.resolver.js';
 import { TenancyResolver } from '../modules/tenancy/tenancy.resolver.js';
 import { authChecker } from './auth-checker.js';
@@ -54,6 +54,7 @@ export function getSchema(): Promise<GraphQLSchema> {
       LateFeeResolver,
       AccountLateFeesResolver,
       LedgerEntryLateFeeResolver,
+      LateFeeExplanationResolver,
     ],
     authChecker,
     // Unauthorized fields throw from the checker with our own codes; this only sets the default.

@@ -390,6 +390,7 @@ export class AccountImportService {
           interestBalance: summary.interest,
           feeBalance: summary.fee,
           oldestUnpaidDueOn: summary.oldestUnpaidDueOn,
+          feeBasisDueOn: summary.feeBasisDueOn,
         },
         entries,
       };
@@ -409,18 +410,19 @@ export class AccountImportService {
       interest_balance: a.interestBalance.toString(),
       fee_balance: a.feeBalance.toString(),
       oldest_unpaid_due_on: a.oldestUnpaidDueOn,
+      fee_basis_due_on: a.feeBasisDueOn,
     }));
     const inserted = !accountValues.length
       ? []
       : rowsOf<{ id: string }>(
         await tx.execute(sql`
           insert into ${accounts} (tenant_id, id, debtor_id, portfolio_id, external_ref, product_type, currency, original_principal, opened_on, due_on,
-                                   charged_off_on, status, principal_balance, interest_balance, fee_balance, oldest_unpaid_due_on)
+                                   charged_off_on, status, principal_balance, interest_balance, fee_balance, oldest_unpaid_due_on, fee_basis_due_on)
           select ${tenantId}::uuid, a.id, a.debtor_id, ${portfolio.id}::uuid, a.external_ref, a.product_type, a.currency, a.original_principal, a.opened_on, a.due_on,
-                 a.charged_off_on, a.status, a.principal_balance, a.interest_balance, a.fee_balance, a.oldest_unpaid_due_on
+                 a.charged_off_on, a.status, a.principal_balance, a.interest_balance, a.fee_balance, a.oldest_unpaid_due_on, a.fee_basis_due_on
           from jsonb_to_recordset(${JSON.stringify(accountJson)}::jsonb)
                as a(id uuid, debtor_id uuid, external_ref text, product_type text, currency text, original_principal bigint, opened_on date, due_on date,
-                    charged_off_on date, status text, principal_balance bigint, interest_balance bigint, fee_balance bigint, oldest_unpaid_due_on date)
+                    charged_off_on date, status text, principal_balance bigint, interest_balance bigint, fee_balance bigint, oldest_unpaid_due_on date, fee_basis_due_on date)
           on conflict do nothing
           returning id`),
       );

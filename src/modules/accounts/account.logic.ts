@@ -42,6 +42,12 @@ export interface LedgerSummary {
   total: bigint;
   /** Effective date of the oldest charge not covered by credits (FIFO); null when nothing is owed. */
   oldestUnpaidDueOn: string | null;
+  /**
+   * The oldest principal or interest charge still unpaid, each component's charges paid by that component's
+   * own credits (as payments are allocated): what late fees are anchored on. Fees never anchor fees, and a
+   * payment that clears a fee leaves the principal's due date in place. null when no principal or interest is owed.
+   */
+  feeBasisDueOn: string | null;
 }
 
 /**
@@ -73,7 +79,26 @@ export function summarize(entries: readonly EntryLike[]): LedgerSummary {
     }
   }
   const total = sums.principal + sums.interest + sums.fee;
-  return { ...sums, total, oldestUnpaidDueOn: total > 0n ? oldest : null };
+  let feeBasis: string | null = null;
+  for (const c of ['principal', 'interest'] as const) {
+    if (sums[c] <= 0n) continue;
+    let paid = 0n;
+    const owed: { on: string; amount: bigint }[] = [];
+    for (const e of live) {
+      if (e.component !== c) continue;
+      if (e.amount < 0n) paid -= e.amount;
+      else owed.push({ on: e.effectiveOn, amount: e.amount });
+    }
+    owed.sort((a, b) => (a.on < b.on ? -1 : a.on > b.on ? 1 : 0));
+    for (const x of owed) {
+      if (paid >= x.amount) paid -= x.amount;
+      else {
+        if (feeBasis === null || x.on < feeBasis) feeBasis = x.on;
+        break;
+      }
+    }
+  }
+  return { ...sums, total, oldestUnpaidDueOn: total > 0n ? oldest : null, feeBasisDueOn: feeBasis };
 }
 
 /** Credits pay fees, then interest, then principal (the usual waterfall); never more than a component owes. */

@@ -84,7 +84,7 @@ export const accountRepository = {
   async setSummary(tx: Tx, tenantId: string, id: string, s: LedgerSummary): Promise<AccountRow> {
     const rows = await tx
       .update(accounts)
-      .set({ principalBalance: s.principal, interestBalance: s.interest, feeBalance: s.fee, oldestUnpaidDueOn: s.oldestUnpaidDueOn, updatedAt: sql`now()` })
+      .set({ principalBalance: s.principal, interestBalance: s.interest, feeBalance: s.fee, oldestUnpaidDueOn: s.oldestUnpaidDueOn, feeBasisDueOn: s.feeBasisDueOn, updatedAt: sql`now()` })
       .where(and(eq(accounts.tenantId, tenantId), eq(accounts.id, id)))
       .returning();
     return rows[0]!;

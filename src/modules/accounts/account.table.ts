@@ -41,6 +41,8 @@ export const accounts = pgTable(
      * anchor (oldest unpaid due date) and policy fingerprint last assessed, and when the next fee can fall
      * due. Only a shortcut: the unique key on late_fee_assessments is what prevents double charging.
      */
+    /** See LedgerSummary.feeBasisDueOn: the oldest unpaid principal or interest due date (late fees' anchor). */
+    feeBasisDueOn: date('fee_basis_due_on', { mode: 'string' }),
     feeAnchorOn: date('fee_anchor_on', { mode: 'string' }),
     feeNextOn: date('fee_next_on', { mode: 'string' }),
     feeRulesGen: text('fee_rules_gen'),

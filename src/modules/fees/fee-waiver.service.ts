@@ -93,9 +93,14 @@ export class FeeWaiverService {
       // Waiving a fee that was already paid would be a refund: a different flow, with money going back out.
       if (amount > account.feeBalance) throw AppError.badInput('input.amount', `exceeds the account's outstanding fees (${account.feeBalance} minor units); the rest of this fee was paid`);
       const threshold = await this.threshold(tx, s.tenantId, account, fee.id);
-      const needsApproval = threshold !== null && amount > threshold;
+      // The threshold is on what is waived of one fee in total: splitting a waiver must not get round it.
+      const waivedBefore = fee.amount - unwaived;
+      const needsApproval = threshold !== null && waivedBefore + amount > threshold;
       if (needsApproval && !actor.principal.scopes.has('admin')) {
-        throw AppError.forbidden(`A waiver above ${threshold} minor units needs the admin scope`, { field: 'input.amount', threshold: threshold.toString() });
+        throw AppError.forbidden(
+          `Waiving more than ${threshold} minor units of one fee needs the admin scope (${waivedBefore} already waived, ${amount} asked)`,
+          { field: 'input.amount', threshold: threshold.toString() },
+        );
       }
       const today = await tenantToday(tx, s.tenantId, this.clock);
       const [entry] = await ledgerRepository.insertMany(tx, s.tenantId, [

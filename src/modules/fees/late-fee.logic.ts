@@ -133,6 +133,94 @@ export interface Explanation {
   belowMinimum: { overdue: string; minimum: string } | null;
 }
 
+/**
+ * The stored form, one per assessment and so written a million times a run: short keys, nulls left out,
+ * and nothing the assessment's own columns already hold (period key, dates, currency, amounts, policy
+ * version). `decodeExplanation` puts it all back.
+ *   p policy id · n policy version · l level · s/e period start/end · d days past due · m below minimum {o, m}
+ *   st steps: k kind · a amount · x exact · b base · r bps · t tier · d dpd · bk base kind · f/to segment · n days · dc day count
+ *   c caps: c cap · l limit · b binding (when true) · q params
+ */
+export interface StoredExplanation {
+  p: string;
+  n: number;
+  l: string;
+  s: string;
+  e: string;
+  d: number;
+  st: Record<string, string | number>[];
+  c: { c: CapKind; l: string; b?: true; q?: Record<string, string> }[];
+  m?: { o: string; m: string };
+}
+
+export function encodeExplanation(e: Explanation): StoredExplanation {
+  const out: StoredExplanation = {
+    p: e.policy.policyId,
+    n: e.policy.version,
+    l: e.policy.level,
+    s: e.periodStart,
+    e: e.periodEnd,
+    d: e.daysPastDue,
+    st: e.steps.map((x) => {
+      const o: Record<string, string | number> = { k: x.kind, a: x.amount, x: x.exact };
+      if (x.base !== null) o.b = x.base;
+      if (x.rateBps !== null) o.r = x.rateBps;
+      if (x.tier !== null) o.t = x.tier;
+      if (x.dpd !== null) o.d = x.dpd;
+      if (x.baseKind !== null) o.bk = x.baseKind;
+      if (x.from !== null) o.f = x.from;
+      if (x.to !== null) o.to = x.to;
+      if (x.days !== null) o.n = x.days;
+      if (x.dayCount !== null) o.dc = x.dayCount;
+      return o;
+    }),
+    c: e.caps.map((x) => {
+      const o: StoredExplanation['c'][number] = { c: x.cap, l: x.limit };
+      if (x.binding) o.b = true;
+      if (Object.keys(x.params).length) o.q = x.params;
+      return o;
+    }),
+  };
+  if (e.belowMinimum) out.m = { o: e.belowMinimum.overdue, m: e.belowMinimum.minimum };
+  return out;
+}
+
+export function decodeExplanation(
+  s: StoredExplanation,
+  row: { policyVersionId: string; periodKey: string; assessedOn: string; anchorOn: string; currency: string; uncapped: bigint; amount: bigint },
+): Explanation {
+  const str = (v: string | number | undefined) => (v === undefined ? null : String(v));
+  const num = (v: string | number | undefined) => (v === undefined ? null : Number(v));
+  return {
+    policy: { policyId: s.p, versionId: row.policyVersionId, version: s.n, name: '', level: s.l },
+    periodKey: row.periodKey,
+    periodStart: s.s,
+    periodEnd: s.e,
+    assessedOn: row.assessedOn,
+    overdueSince: row.anchorOn,
+    daysPastDue: s.d,
+    currency: row.currency,
+    steps: s.st.map((x) => ({
+      kind: x.k as Step['kind'],
+      amount: String(x.a),
+      exact: String(x.x),
+      base: str(x.b),
+      rateBps: str(x.r),
+      tier: str(x.t),
+      dpd: num(x.d),
+      baseKind: (str(x.bk) as PercentBase | null),
+      from: str(x.f),
+      to: str(x.to),
+      days: num(x.n),
+      dayCount: (str(x.dc) as DayCount | null),
+    })),
+    uncapped: row.uncapped.toString(),
+    caps: s.c.map((x) => ({ cap: x.c, limit: x.l, binding: x.b === true, params: x.q ?? {} })),
+    charged: row.amount.toString(),
+    belowMinimum: s.m ? { overdue: s.m.o, minimum: s.m.m } : null,
+  };
+}
+
 export interface StoredStep {
   kind: Step['kind'];
   base: string | null;
@@ -281,7 +369,7 @@ export function dailyAccruals(rules: PolicyRules, facts: Pick<AccountFacts, 'bal
  * The same figure as dailyAccruals, by segments of constant principal and rate (a month is one or a few
  * segments rather than 31 days): what the engine runs and what an explanation shows.
  */
-function dailyInterestSteps(rules: PolicyRules, facts: AccountFacts, period: Period): Step[] {
+function dailyInterestSteps(rules: PolicyRules, facts: AccountFacts, period: Period, describe: boolean): Step[] {
   const di = rules.dailyInterest!;
   const basis = yearBasis(di.dayCount);
   const den = 10_000n * basis;
@@ -324,7 +412,7 @@ function dailyInterestSteps(rules: PolicyRules, facts: AccountFacts, period: Per
       from,
       to,
       dayCount: di.dayCount,
-    }, facts.currency));
+    }, facts.currency, describe));
     roundedBefore = rounded;
   }
   return steps;
@@ -385,14 +473,15 @@ export function loadStep(s: Partial<StoredStep> & Pick<StoredStep, 'kind' | 'exa
   return { base: null, rateBps: null, days: null, tier: null, dpd: null, baseKind: null, from: null, to: null, dayCount: null, ...s };
 }
 
-// Descriptions are rendered on first read: an accrual run over a million accounts never asks for them.
-function withDescription(s: Omit<Step, 'description'>, currency: string): Step {
-  return Object.defineProperty(s, 'description', { get: () => describeStep(s, currency), enumerable: true }) as Step;
+// An accrual run over a million accounts has no use for the words (stored explanations are rendered when
+// read), so they are written only when asked for: previews and tests.
+function withDescription(s: Omit<Step, 'description'>, currency: string, describe: boolean): Step {
+  return { ...s, description: describe ? describeStep(s, currency) : '' };
 }
 
-function capCheck(kind: CapKind, limit: bigint, currency: string, params: Record<string, string>): CapCheck {
+function capCheck(kind: CapKind, limit: bigint, currency: string, params: Record<string, string>, describe: boolean): CapCheck {
   const c = { cap: kind, limit: limit < 0n ? 0n : limit, binding: false, params };
-  return Object.defineProperty(c, 'description', { get: () => describeCap(c, currency), enumerable: true }) as CapCheck;
+  return { ...c, description: describe ? describeCap(c, currency) : '' };
 }
 
 export function roundingText(currency: string): string {
@@ -410,7 +499,7 @@ export function explanationNote(e: Pick<Explanation, 'belowMinimum' | 'currency'
  * Assesses one account: skips first (with the reason a run counts), then every due period not yet
  * assessed, oldest first, each capped against what the earlier ones already charged.
  */
-export function evaluateAccount(rules: PolicyRules, ref: PolicyRef, facts: AccountFacts, asOf: string, jurisdiction: JurisdictionCap | null): Evaluation {
+export function evaluateAccount(rules: PolicyRules, ref: PolicyRef, facts: AccountFacts, asOf: string, jurisdiction: JurisdictionCap | null, describe = true): Evaluation {
   const tomorrow = addDays(asOf, 1);
   if (facts.currency !== rules.currency) return { skip: 'currency_mismatch', assessments: [], nextOn: NEVER };
   // Re-examined daily: these are states that end (a dispute is resolved, a plan lapses, a flag is corrected).
@@ -425,7 +514,7 @@ export function evaluateAccount(rules: PolicyRules, ref: PolicyRef, facts: Accou
   let charged = facts.chargedCount;
   for (const period of due) {
     if (facts.assessedPeriods.has(period.key)) continue;
-    const a = assessPeriod(rules, ref, facts, period, total, charged, jurisdiction);
+    const a = assessPeriod(rules, ref, facts, period, total, charged, jurisdiction, describe);
     total += a.amount;
     if (a.amount > 0n) charged++;
     out.push(a);
@@ -435,7 +524,16 @@ export function evaluateAccount(rules: PolicyRules, ref: PolicyRef, facts: Accou
   return { skip, assessments: out, nextOn };
 }
 
-export function assessPeriod(rules: PolicyRules, ref: PolicyRef, facts: AccountFacts, period: Period, chargedSoFar: bigint, chargedCount: number, jurisdiction: JurisdictionCap | null): Assessment {
+export function assessPeriod(
+  rules: PolicyRules,
+  ref: PolicyRef,
+  facts: AccountFacts,
+  period: Period,
+  chargedSoFar: bigint,
+  chargedCount: number,
+  jurisdiction: JurisdictionCap | null,
+  describe = true,
+): Assessment {
   const cur = facts.currency;
   const dpd = daysBetween(facts.anchor, period.postOn);
   const principal = balanceAt(facts, 'principal', period.postOn);
@@ -460,7 +558,7 @@ export function assessPeriod(rules: PolicyRules, ref: PolicyRef, facts: AccountF
         from: null,
         to: null,
         dayCount: null,
-      }, cur));
+      }, cur, describe));
     }
     if (rules.percentage) {
       const pc = rules.percentage;
@@ -480,21 +578,21 @@ export function assessPeriod(rules: PolicyRules, ref: PolicyRef, facts: AccountF
         from: null,
         to: null,
         dayCount: null,
-      }, cur));
+      }, cur, describe));
     }
-    if (rules.dailyInterest) steps.push(...dailyInterestSteps(rules, facts, period));
+    if (rules.dailyInterest) steps.push(...dailyInterestSteps(rules, facts, period, describe));
   }
   const uncapped = steps.reduce((s, x) => s + x.amount, 0n);
 
   const caps: CapCheck[] = [];
   const charged = chargedSoFar.toString();
-  if (rules.caps.perAssessment !== null) caps.push(capCheck('per_assessment', rules.caps.perAssessment, cur, {}));
+  if (rules.caps.perAssessment !== null) caps.push(capCheck('per_assessment', rules.caps.perAssessment, cur, {}, describe));
   if (jurisdiction && jurisdiction.currency === cur) {
     const max = chargedCount === 0 ? jurisdiction.maxFirstAssessment : jurisdiction.maxLaterAssessment;
-    if (max !== null) caps.push(capCheck('jurisdiction_per_assessment', max, cur, { code: jurisdiction.code, which: chargedCount === 0 ? 'first' : 'later' }));
+    if (max !== null) caps.push(capCheck('jurisdiction_per_assessment', max, cur, { code: jurisdiction.code, which: chargedCount === 0 ? 'first' : 'later' }, describe));
   }
   if (rules.caps.cumulativeAmount !== null) {
-    caps.push(capCheck('cumulative_amount', rules.caps.cumulativeAmount - chargedSoFar, cur, { ceiling: rules.caps.cumulativeAmount.toString(), charged }));
+    caps.push(capCheck('cumulative_amount', rules.caps.cumulativeAmount - chargedSoFar, cur, { ceiling: rules.caps.cumulativeAmount.toString(), charged }, describe));
   }
   if (rules.caps.cumulativeBpsOfPrincipal !== null) {
     const ceiling = (facts.originalPrincipal * rules.caps.cumulativeBpsOfPrincipal) / 10_000n; // floor: never above the cap
@@ -504,7 +602,7 @@ export function assessPeriod(rules: PolicyRules, ref: PolicyRef, facts: AccountF
         principal: facts.originalPrincipal.toString(),
         ceiling: ceiling.toString(),
         charged,
-      }),
+      }, describe),
     );
   }
   if (jurisdiction?.annualRateBps != null) {
@@ -520,7 +618,7 @@ export function assessPeriod(rules: PolicyRules, ref: PolicyRef, facts: AccountF
         since,
         ceiling: allowance.toString(),
         charged,
-      }),
+      }, describe),
     );
   }
   let amount = uncapped;

@@ -23,7 +23,8 @@ export interface BatchAccountRow {
   principal_balance: string;
   interest_balance: string;
   fee_balance: string;
-  oldest_unpaid_due_on: string;
+  /** The account's fee basis date (oldest unpaid principal or interest); null when none is owed. */
+  anchor_on: string;
   bankrupt: boolean;
   deceased: boolean;
   account_policy_id: string | null;
@@ -217,7 +218,7 @@ export const lateFeeRepository = {
     return rows[0]!;
   },
 
-  async insertRun(tx: Tx, tenantId: string, row: { id: string; asOf: string; trigger: 'api' | 'schedule' | 'cli'; actorKind: string; actorId: string }): Promise<RunRow> {
+  async insertRun(tx: Tx, tenantId: string, row: { id: string; asOf: string; trigger: 'api' | 'schedule' | 'cli'; actorKind: string; actorId: string; startedAt: Date }): Promise<RunRow> {
     const rows = await tx.insert(lateFeeRuns).values({ ...row, tenantId }).returning();
     return rows[0]!;
   },
@@ -268,16 +269,16 @@ export const lateFeeRepository = {
   async lockBatch(tx: Tx, tenantId: string, asOf: string, gen: string, afterId: string | null, limit: number): Promise<BatchAccountRow[]> {
     const result = await tx.execute(sql`
       select a.id, a.portfolio_id, a.product_type, a.currency, a.status, a.original_principal::text, a.due_on::text,
-             a.principal_balance::text, a.interest_balance::text, a.fee_balance::text, a.oldest_unpaid_due_on::text,
+             a.principal_balance::text, a.interest_balance::text, a.fee_balance::text, a.fee_basis_due_on::text as anchor_on,
              d.bankrupt, d.deceased, att.policy_id as account_policy_id
       from accounts a
       join debtors d on d.tenant_id = a.tenant_id and d.id = a.debtor_id
       left join late_fee_attachments att on att.tenant_id = a.tenant_id and att.account_id = a.id
       where a.tenant_id = ${tenantId}
         ${afterId ? sql`and a.id > ${afterId}::uuid` : sql``}
-        and a.oldest_unpaid_due_on < ${asOf}::date
+        and a.fee_basis_due_on < ${asOf}::date
         and a.status in ('current', 'delinquent', 'in_plan', 'disputed', 'charged_off')
-        and (a.fee_rules_gen is distinct from ${gen} or a.fee_anchor_on is distinct from a.oldest_unpaid_due_on or a.fee_next_on <= ${asOf}::date)
+        and (a.fee_rules_gen is distinct from ${gen} or a.fee_anchor_on is distinct from a.fee_basis_due_on or a.fee_next_on <= ${asOf}::date)
       order by a.id
       limit ${limit}
       for update of a skip locked`);
@@ -288,7 +289,7 @@ export const lateFeeRepository = {
   async accountFacts(tx: Tx, tenantId: string, accountId: string): Promise<BatchAccountRow | null> {
     const result = await tx.execute(sql`
       select a.id, a.portfolio_id, a.product_type, a.currency, a.status, a.original_principal::text, a.due_on::text,
-             a.principal_balance::text, a.interest_balance::text, a.fee_balance::text, a.oldest_unpaid_due_on::text,
+             a.principal_balance::text, a.interest_balance::text, a.fee_balance::text, a.fee_basis_due_on::text as anchor_on,
              d.bankrupt, d.deceased, att.policy_id as account_policy_id
       from accounts a
       join debtors d on d.tenant_id = a.tenant_id and d.id = a.debtor_id
@@ -320,7 +321,8 @@ export const lateFeeRepository = {
   },
 
   /**
-   * Writes a batch in one statement: assessments first, keyed on (account, period) with ON CONFLICT DO
+   * Writes a batch in one statement (rows as one json parameter: json, not jsonb, since nothing here needs
+   * the binary form and parsing it is most of the statement's cost): assessments first, keyed on (account, period) with ON CONFLICT DO
    * NOTHING; ledger entries and balances only for the rows that statement actually inserted. A period some
    * other run already assessed therefore charges nothing here, whatever this run computed for it.
    */
@@ -335,9 +337,9 @@ export const lateFeeRepository = {
   ): Promise<BatchWriteResult[]> {
     const result = await tx.execute(sql`
       with r as (
-        select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        select * from json_to_recordset(${JSON.stringify(rows)}::json)
           as r(id uuid, account_id uuid, period_key text, policy_version_id uuid, anchor_on date, assessed_on date, currency text,
-               uncapped bigint, amount bigint, capped_by text[], explanation jsonb)
+               uncapped bigint, amount bigint, capped_by text[], explanation json)
       ),
       ins as (
         insert into late_fee_assessments (tenant_id, id, account_id, period_key, policy_version_id, run_id, anchor_on, assessed_on, currency, uncapped, amount, capped_by, ledger_entry_id, explanation)

@@ -19,6 +19,7 @@ import {
   LateFeeRun,
   LateFeeRunConnection,
   EffectiveLateFeePolicy,
+  LateFeeExplanation,
 } from './late-fee.type.js';
 import { assessmentView, attachmentView, capView, effectiveView, previewView, runView, versionView, waiverView } from './late-fee.view.js';
 
@@ -176,6 +177,15 @@ export class AccountLateFeesResolver {
     @Arg('before', () => ID, { nullable: true, description: 'Assessment id to page back from.' }) before: string | null,
   ): Promise<LateFeeAssessment[]> {
     return (await ctx.services.lateFees.assessmentsOf(tenantActor(ctx), a.id, pageSize(first), before)).map(assessmentView);
+  }
+}
+
+@Resolver(() => LateFeeExplanation)
+export class LateFeeExplanationResolver {
+  @FieldResolver(() => String, { description: "The policy's name (its current name, for a stored assessment)." })
+  async policyName(@Root() e: LateFeeExplanation, @Ctx() ctx: GraphQLContext): Promise<string> {
+    if (e.policyName) return e.policyName;
+    return (await ctx.loaders.lateFeePolicy.load(e.policyId))?.name ?? '';
   }
 }
 

@@ -15,7 +15,7 @@ import { portfolioRepository } from '../accounts/portfolio.repository.js';
 import { scopeOf } from '../accounts/scope.js';
 import type { TenantActor } from '../tenancy/principal.js';
 import { JURISDICTION_PRESETS } from './jurisdiction.presets.js';
-import { evaluateAccount, NEVER, SKIP_REASONS, type AccountFacts, type Assessment, type Evaluation, type JurisdictionCap, type PolicyRef, type SkipReason } from './late-fee.logic.js';
+import { encodeExplanation, evaluateAccount, NEVER, SKIP_REASONS, type AccountFacts, type Assessment, type Evaluation, type JurisdictionCap, type PolicyRef, type SkipReason } from './late-fee.logic.js';
 import {
   lateFeeRepository,
   type AccountFeeState,
@@ -114,7 +114,7 @@ function factsOf(row: BatchAccountRow, later: AccountFacts['later'], assessed: {
     status: row.status as AccountStatus,
     originalPrincipal: BigInt(row.original_principal),
     dueOn: row.due_on,
-    anchor: row.oldest_unpaid_due_on,
+    anchor: row.anchor_on,
     balances: { principal: BigInt(row.principal_balance), interest: BigInt(row.interest_balance), fee: BigInt(row.fee_balance) },
     later,
     debtorBankrupt: row.bankrupt,
@@ -160,9 +160,13 @@ export class LateFeeService {
   }
 
   private async checkRules(tx: Tx, tenantId: string, rules: PolicyRules, field: string): Promise<void> {
-    if (rules.jurisdiction && !(await this.capsOf(tx, tenantId)).has(rules.jurisdiction)) {
-      const known = [...(await this.capsOf(tx, tenantId)).keys()].join(', ');
-      throw AppError.badInput(`${field}.jurisdiction`, `has no legal cap on record; known: ${known} (add one with setJurisdictionFeeCap)`);
+    if (!rules.jurisdiction) return;
+    const caps = await this.capsOf(tx, tenantId);
+    const cap = caps.get(rules.jurisdiction);
+    if (!cap) throw AppError.badInput(`${field}.jurisdiction`, `has no legal cap on record; known: ${[...caps.keys()].join(', ')} (add one with setJurisdictionFeeCap)`);
+    // A cap that could never apply would be a promise the engine cannot keep.
+    if (cap.annualRateBps === null && cap.currency !== rules.currency) {
+      throw AppError.badInput(`${field}.jurisdiction`, `${cap.code}'s cap is per assessment in ${cap.currency} and has no annual rate, so it cannot bind a ${rules.currency} policy`);
     }
   }
 
@@ -383,9 +387,9 @@ export class LateFeeService {
       const stopped = NOT_ACCRUING[row.status as AccountStatus];
       if (stopped) return { ...base, skip: null, note: `the account is ${stopped}: no late fees accrue` };
       if (!resolution) return { ...base, skip: 'no_policy' as const, note: view.reason };
-      if (!row.oldest_unpaid_due_on || row.oldest_unpaid_due_on >= date) return { ...base, skip: null, note: `nothing is past due on ${date}` };
-      const anchors = [{ id: accountId, anchor: row.oldest_unpaid_due_on }];
-      const evaluation = this.evaluate(config, resolution, row, await lateFeeRepository.laterEntries(tx, s.tenantId, anchors), await lateFeeRepository.assessed(tx, s.tenantId, anchors), date);
+      if (!row.anchor_on || row.anchor_on >= date) return { ...base, skip: null, note: `nothing is past due on ${date}` };
+      const anchors = [{ id: accountId, anchor: row.anchor_on }];
+      const evaluation = this.evaluate(config, resolution, row, await lateFeeRepository.laterEntries(tx, s.tenantId, anchors), await lateFeeRepository.assessed(tx, s.tenantId, anchors), date, true);
       const total = evaluation.assessments.reduce((sum, a) => sum + a.amount, 0n);
       return {
         ...base,
@@ -405,6 +409,7 @@ export class LateFeeService {
     later: { account_id: string; component: string; amount: string; effective_on: string }[],
     assessed: { account_id: string; total: string; charged: number; periods: string[] | null }[],
     asOf: string,
+    describe: boolean,
   ): Evaluation & { ref: PolicyRef; versionId: string } {
     const cur = config.current.get(resolution.policyId)!;
     const ref: PolicyRef = { policyId: cur.policy.id, versionId: cur.version.id, version: cur.version.version, name: cur.policy.name, level: resolution.level };
@@ -415,7 +420,7 @@ export class LateFeeService {
       a ? { total: BigInt(a.total), charged: Number(a.charged), periods: new Set(a.periods ?? []) } : undefined,
     );
     const jurisdiction = cur.rules.jurisdiction ? (config.caps.get(cur.rules.jurisdiction) ?? null) : null;
-    return { ...evaluateAccount(cur.rules, ref, facts, asOf, jurisdiction), ref, versionId: cur.version.id };
+    return { ...evaluateAccount(cur.rules, ref, facts, asOf, jurisdiction, describe), ref, versionId: cur.version.id };
   }
 
   // ── Accrual runs ────────────────────────────────────────────────────────────────────────────────
@@ -432,7 +437,7 @@ export class LateFeeService {
     const { asOf, run, config } = await this.db.tenant(s.db, async (tx) => {
       const asOf = await resolveAsOf(tx, s.tenantId, this.clock, rawAsOf);
       const config = await this.config(tx, s.tenantId);
-      const run = await lateFeeRepository.insertRun(tx, s.tenantId, { id: uuidv7(), asOf, trigger, actorKind: actor.principal.kind, actorId: actor.principal.actorId });
+      const run = await lateFeeRepository.insertRun(tx, s.tenantId, { id: uuidv7(), asOf, trigger, actorKind: actor.principal.kind, actorId: actor.principal.actorId, startedAt: this.clock.now() });
       await this.audit.record(tx, actor, { action: 'late_fee_run.start', entityType: 'late_fee_run', entityId: run.id, before: null, after: { asOf, trigger } });
       return { asOf, run, config };
     });
@@ -456,6 +461,14 @@ export class LateFeeService {
       return p;
     };
     const worker = async (): Promise<void> => {
+      try {
+        await work();
+      } catch (err) {
+        exhausted = true; // the other workers stop after their batch in flight
+        throw err;
+      }
+    };
+    const work = async (): Promise<void> => {
       while (!exhausted) {
         await this.db.tenant(s.db, async (tx) => {
           const t0 = performance.now();
@@ -504,7 +517,7 @@ export class LateFeeService {
   }
 
   private async assessBatch(tx: Tx, actor: TenantActor, runId: string, config: FeeConfig, batch: BatchAccountRow[], asOf: string) {
-    const anchors = batch.map((b) => ({ id: b.id, anchor: b.oldest_unpaid_due_on }));
+    const anchors = batch.map((b) => ({ id: b.id, anchor: b.anchor_on }));
     let t0 = performance.now();
     const laterRows = await lateFeeRepository.laterEntries(tx, actor.principal.tenantId, anchors);
     PROF.later += performance.now() - t0; t0 = performance.now();
@@ -519,26 +532,26 @@ export class LateFeeService {
       const resolution = resolvePolicy(config.shared, { portfolioId: row.portfolio_id, productType: row.product_type, accountPolicyId: row.account_policy_id });
       if (!resolution || !config.current.has(resolution.policyId)) {
         skipped.set('no_policy', (skipped.get('no_policy') ?? 0) + 1);
-        states.push({ id: row.id, anchor: row.oldest_unpaid_due_on, next_on: NEVER });
+        states.push({ id: row.id, anchor: row.anchor_on, next_on: NEVER });
         continue;
       }
       const a = assessedBy.get(row.id);
-      const ev = this.evaluate(config, resolution, row, laterBy.get(row.id) ?? [], a ? [a] : [], asOf);
+      const ev = this.evaluate(config, resolution, row, laterBy.get(row.id) ?? [], a ? [a] : [], asOf, false);
       if (ev.skip) skipped.set(ev.skip, (skipped.get(ev.skip) ?? 0) + 1);
-      states.push({ id: row.id, anchor: row.oldest_unpaid_due_on, next_on: ev.nextOn });
+      states.push({ id: row.id, anchor: row.anchor_on, next_on: ev.nextOn });
       for (const x of ev.assessments) {
         rows.push({
           id: uuidv7(),
           account_id: row.id,
           period_key: x.period.key,
           policy_version_id: ev.versionId,
-          anchor_on: row.oldest_unpaid_due_on,
+          anchor_on: row.anchor_on,
           assessed_on: x.period.postOn,
           currency: row.currency,
           uncapped: x.uncapped.toString(),
           amount: x.amount.toString(),
           capped_by: x.caps.filter((c) => c.binding).map((c) => c.cap),
-          explanation: x.explanation,
+          explanation: encodeExplanation(x.explanation),
         });
       }
     }

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, date, foreignKey, index, integer, jsonb, pgTable, primaryKey, text, unique, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, check, date, foreignKey, index, integer, json, jsonb, pgTable, primaryKey, text, unique, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, tenantId, tenantPolicy, tstz, updatedAt } from '../../db/columns.js';
 import { accounts } from '../accounts/account.table.js';
 import { ledgerEntries } from '../accounts/ledger.table.js';
@@ -98,7 +98,8 @@ export const lateFeeAssessments = pgTable(
     cappedBy: text('capped_by').array().notNull().default(sql`'{}'::text[]`),
     /** The ledger entry that charged it (the same id as the assessment); null when nothing was charged. */
     ledgerEntryId: uuid('ledger_entry_id'),
-    explanation: jsonb('explanation').notNull(),
+    /** The figures behind the amount (StoredExplanation): opaque to SQL, so json (kept as written), not jsonb. */
+    explanation: json('explanation').notNull(),
     createdAt: createdAt(),
   },
   (t) => [

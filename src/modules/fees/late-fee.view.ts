@@ -1,7 +1,7 @@
 import { money } from '../accounts/money.view.js';
 import type { Money } from '../accounts/account.type.js';
 import type { EffectivePolicy, JurisdictionCapView, Preview } from './late-fee.service.js';
-import { describeCap, describeStep, loadStep, explanationNote, roundingText, type Assessment, type Explanation } from './late-fee.logic.js';
+import { decodeExplanation, describeCap, describeStep, loadStep, type StoredExplanation, explanationNote, roundingText, type Assessment, type Explanation } from './late-fee.logic.js';
 import type { AssessmentRow, PolicyVersionRow, RunRow, WaiverRow } from './late-fee.repository.js';
 import { levelOf } from './late-fee.resolution.js';
 import { reviveRules, type PolicyRules, type Rate } from './late-fee.rules.js';
@@ -128,7 +128,7 @@ export function assessmentView(a: AssessmentRow): LateFeeAssessment {
     ledgerEntryId: a.ledgerEntryId,
     runId: a.runId,
     policyVersionId: a.policyVersionId,
-    explanation: explanationView(a.explanation as Explanation),
+    explanation: explanationView(decodeExplanation(a.explanation as StoredExplanation, a)),
   };
 }
 
