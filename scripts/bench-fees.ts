@@ -211,7 +211,6 @@ await runBench('bench:fees', DEADLINE_MS, async (tdb) => {
     console.log(`\nrun #1 as of ${run.asOf}: ${seconds(runMs)} (aim < 60 s); ${fmt(runMs / baselineMs, 1)}× the baseline`);
     console.log(`  examined ${run.examined.toLocaleString('en')} accounts, ${run.assessed.toLocaleString('en')} periods assessed, ${run.feesPosted.toLocaleString('en')} fees posted, totals ${JSON.stringify(run.totals)}`);
     console.log(`  skipped ${JSON.stringify(run.skipped)}`);
-    console.log('  PROF', JSON.stringify(Object.fromEntries(Object.entries((await import('../src/modules/fees/late-fee.service.js')).PROF).map(([k, v]) => [k, Math.round(v)]))));
     console.log(`  Node CPU ${seconds((cpu.user + cpu.system) / 1000)} (${fmt((cpu.user + cpu.system) / run.examined, 1)} µs an account); the rest of the wall time is the database`);
     console.log(`  ${Math.round(run.examined / (runMs / 1000)).toLocaleString('en')} accounts/s; RSS start ${mib(mem.start)}, median ${mib(mem.p50)}, peak ${mib(mem.peak)}, end ${mib(mem.end)}`);
 

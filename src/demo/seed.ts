@@ -103,7 +103,8 @@ const PRODUCTS = ['credit_card', 'loan', 'utility', 'telecom', 'invoice'] as con
 
 /**
  * One CNY portfolio with an account per debtor, due dates spread over the last year so every bucket has
- * accounts, some partly paid, a 90-days rule and one refresh/evaluation, so the dashboard queries show data.
+ * accounts, some partly paid, a 90-days rule, a late-fee policy with one accrual run, and one
+ * refresh/evaluation, so the dashboard queries show data.
  */
 async function seedAccounts(services: Services, actor: TenantActor, debtorIds: string[]): Promise<void> {
   const portfolio = await services.portfolios.create(actor, { name: 'Demo placements 2026', currency: 'CNY', description: 'Seeded demo accounts' });
@@ -127,6 +128,20 @@ async function seedAccounts(services: Services, actor: TenantActor, debtorIds: s
     }
   }
   await services.alerts.createRule(actor, { name: '90+ days past due', metric: 'days_past_due', threshold: '90' });
+  // A tenant-wide late-fee policy held to China's private-lending ceiling, and a first accrual run.
+  const policy = await services.lateFees.createPolicy(actor, {
+    name: 'Standard late fee',
+    currency: 'CNY',
+    graceDays: 5,
+    frequency: 'monthly',
+    flat: { tiers: [{ fromDay: 1, toDay: 30, amount: '2000' }, { fromDay: 31, amount: '5000' }] },
+    percentage: { base: 'overdue_principal_and_interest', rateBps: '50' },
+    caps: { perAssessment: '20000', cumulativePercentOfPrincipalBps: '1000' },
+    jurisdiction: 'CN',
+    waiverApprovalThreshold: '10000',
+  });
+  await services.lateFees.attach(actor, policy.policy.id, {});
+  await services.lateFees.assess(actor, null, 'cli');
   await services.delinquency.refresh(actor);
   await services.alerts.evaluate(actor);
 }

@@ -261,6 +261,16 @@ export const lateFeeRepository = {
   },
 
   /**
+   * Settings for one accrual batch's transaction. synchronous_commit off: a batch is idempotent (the unique
+   * (account, period) key), so after a crash that lost its commit the next run simply does it again —
+   * waiting for the WAL flush buys nothing. work_mem: the batch's rows arrive as one JSON document, and the
+   * default would spill its parse to a temporary file.
+   */
+  async tuneBatch(tx: Tx): Promise<void> {
+    await tx.execute(sql`select set_config('synchronous_commit', 'off', true), set_config('work_mem', '32MB', true)`);
+  },
+
+  /**
    * The next batch of accounts that may owe something, locked. SKIP LOCKED: a row another run (or a payment)
    * holds is left to that transaction and picked up by a later run, so concurrent runs split the work
    * instead of queueing behind each other. Accounts whose anchor, policy fingerprint and next due date say
@@ -332,12 +342,13 @@ export const lateFeeRepository = {
     runId: string,
     gen: string,
     actor: { kind: string; id: string },
-    rows: NewAssessment[],
-    states: AccountFeeState[],
+    /** JSON arrays of NewAssessment and AccountFeeState. */
+    rowsJson: string,
+    statesJson: string,
   ): Promise<BatchWriteResult[]> {
     const result = await tx.execute(sql`
       with r as (
-        select * from json_to_recordset(${JSON.stringify(rows)}::json)
+        select * from json_to_recordset(${rowsJson}::json)
           as r(id uuid, account_id uuid, period_key text, policy_version_id uuid, anchor_on date, assessed_on date, currency text,
                uncapped bigint, amount bigint, capped_by text[], explanation json)
       ),
@@ -355,7 +366,7 @@ export const lateFeeRepository = {
         from ins where amount > 0
         returning account_id
       ),
-      st as (select * from jsonb_to_recordset(${JSON.stringify(states)}::jsonb) as s(id uuid, anchor date, next_on date)),
+      st as (select * from json_to_recordset(${statesJson}::json) as s(id uuid, anchor date, next_on date)),
       sums as (select account_id, sum(amount) as total from ins group by account_id),
       upd as (
         update accounts a
@@ -380,11 +391,10 @@ export const lateFeeRepository = {
   },
 
   /** Only the state columns, for accounts examined without any new period (skips, nothing due yet). */
-  async writeStates(tx: Tx, tenantId: string, gen: string, states: AccountFeeState[]): Promise<void> {
-    if (!states.length) return;
+  async writeStates(tx: Tx, tenantId: string, gen: string, statesJson: string): Promise<void> {
     await tx.execute(sql`
       update accounts a set fee_anchor_on = s.anchor, fee_next_on = s.next_on, fee_rules_gen = ${gen}
-      from jsonb_to_recordset(${JSON.stringify(states)}::jsonb) as s(id uuid, anchor date, next_on date)
+      from json_to_recordset(${statesJson}::json) as s(id uuid, anchor date, next_on date)
       where a.tenant_id = ${tenantId} and a.id = s.id`);
   },
 
