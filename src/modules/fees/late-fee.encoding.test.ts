@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { assessPeriod, decodeExplanation, loadStep, q, type AccountFacts, type PolicyRef, type StoredExplanation } from './late-fee.logic.js';
+import { assessPeriod, dailyAccruals, decodeExplanation, loadStep, q, type AccountFacts, type PolicyRef, type StoredExplanation } from './late-fee.logic.js';
 import type { PolicyRules } from './late-fee.rules.js';
 
 /** The stored explanation is JSON text written by hand (encodeJson): it must parse, and decode to the explanation. */
@@ -53,5 +53,21 @@ describe('stored explanation', () => {
     for (const s of ['plain', 'days 61–∞', 'quote " and \\ backslash', 'control \u0001 char', '😀 astral', '中文']) expect(JSON.parse(q(s))).toBe(s);
     fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => JSON.parse(q(s)) === s));
     expect(q('days 61–∞')).toMatch(/^[\x20-\x7e]*$/);
+  });
+});
+
+describe('daily interest and the minimum overdue amount', () => {
+  it('days below the minimum accrue nothing; earlier days keep what they accrued', () => {
+    const daily: PolicyRules = { ...rules, frequency: 'daily_accrual_posted_monthly', flat: null, percentage: null, minimumOverdue: 50_000n, caps: { perAssessment: null, cumulativeAmount: null, cumulativeBpsOfPrincipal: null }, jurisdiction: null, dailyInterest: { annualRateBps: { kind: 'fixed', value: 1000n }, dayCount: 'act_365' } };
+    // 1,000,000 owed from 2025-12-31; 999,000 paid on 2026-01-16, leaving 1,000 (< the 50,000 minimum).
+    const f: AccountFacts = { ...facts, anchor: '2025-12-31', dueOn: '2025-12-31', balances: { principal: 1_000n, interest: 0n, fee: 0n }, later: [{ component: 'principal', amount: -999_000n, effectiveOn: '2026-01-16' }], assessedTotal: 0n, chargedCount: 0 };
+    const period = { key: 'k', start: '2026-01-01', end: '2026-01-31', postOn: '2026-01-31' };
+    const a = assessPeriod(daily, REF, f, period, 0n, 0, null);
+    // Jan 1–15: 1,000,000 × 1000 bps × 15 / (10000 × 365) = 4109.589… → 4110; Jan 16–31: below the minimum, 0.
+    expect(a.amount).toBe(4110n);
+    expect(a.steps.map((s) => [s.from, s.to, s.amount])).toEqual([['2026-01-01', '2026-01-15', 4110n], ['2026-01-16', '2026-01-31', 0n]]);
+    expect(a.steps[1]!.description).toContain('below the minimum');
+    // The day-by-day reference agrees.
+    expect(dailyAccruals(daily, f, period).total).toBe(4110n);
   });
 });

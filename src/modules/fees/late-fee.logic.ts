@@ -408,9 +408,10 @@ export function dailyAccruals(rules: PolicyRules, facts: Pick<AccountFacts, 'bal
   let roundedBefore = 0n;
   const days: DailyAccrual[] = [];
   for (let d = period.start; d <= period.end; d = addDays(d, 1)) {
-    const r = rateAt(di.annualRateBps, daysBetween(facts.anchor, d));
-    const bps = r?.value ?? 0n;
     const principal = balanceAt(facts, 'principal', d);
+    const below = principal === 0n || principal + balanceAt(facts, 'interest', d) < rules.minimumOverdue;
+    const r = below ? null : rateAt(di.annualRateBps, daysBetween(facts.anchor, d));
+    const bps = r?.value ?? 0n;
     const weight = accrualDays(d, d, di.dayCount);
     cum += principal * bps * BigInt(weight);
     const rounded = divRoundHalfEven(cum, den);
@@ -430,7 +431,11 @@ function dailyInterestSteps(rules: PolicyRules, facts: AccountFacts, period: Per
   const den = 10_000n * basis;
   // Breakpoints: days on which the principal or the tier can change.
   const cuts = new Set<string>();
-  for (const e of facts.later) if (e.component === 'principal' && e.effectiveOn > period.start && e.effectiveOn <= period.end) cuts.add(e.effectiveOn);
+  const minimum = rules.minimumOverdue;
+  for (const e of facts.later) {
+    // Interest moves the overdue amount the minimum is judged on, so its changes cut segments too.
+    if ((e.component === 'principal' || (minimum > 0n && e.component === 'interest')) && e.effectiveOn > period.start && e.effectiveOn <= period.end) cuts.add(e.effectiveOn);
+  }
   if (di.annualRateBps.kind === 'tiered') {
     for (const t of di.annualRateBps.tiers) {
       for (const dpd of [t.fromDay, t.toDay === null ? null : t.toDay + 1]) {
@@ -447,9 +452,10 @@ function dailyInterestSteps(rules: PolicyRules, facts: AccountFacts, period: Per
   for (let i = 0; i < starts.length; i++) {
     const from = starts[i]!;
     const to = i + 1 < starts.length ? addDays(starts[i + 1]!, -1) : period.end;
-    const r = rateAt(di.annualRateBps, daysBetween(facts.anchor, from));
-    const bps = r?.value ?? 0n;
     const principal = balanceAt(facts, 'principal', from);
+    const below = principal === 0n || principal + balanceAt(facts, 'interest', from) < minimum;
+    const r = below ? null : rateAt(di.annualRateBps, daysBetween(facts.anchor, from));
+    const bps = r?.value ?? 0n;
     const days = accrualDays(from, to, di.dayCount);
     const num = principal * bps * BigInt(days);
     cum += num;
@@ -459,7 +465,7 @@ function dailyInterestSteps(rules: PolicyRules, facts: AccountFacts, period: Per
       base: principal,
       rateBps: bps,
       days,
-      tier: r?.tier ?? (r ? null : NO_TIER),
+      tier: below ? BELOW_MINIMUM : (r?.tier ?? (r ? null : NO_TIER)),
       exact: fractionText(num, den),
       amount: rounded - roundedBefore,
       dpd: null,
@@ -474,13 +480,15 @@ function dailyInterestSteps(rules: PolicyRules, facts: AccountFacts, period: Per
 }
 
 const NO_TIER = 'none';
+/** A daily-interest segment whose overdue amount was below the policy minimum (or had no principal). */
+const BELOW_MINIMUM = 'below minimum';
 const DC_NAMES: Record<DayCount, string> = { act_365: 'ACT/365', act_360: 'ACT/360', thirty_360: '30/360' };
 const BASE_NAMES: Record<PercentBase, string> = { overdue_principal: 'overdue principal', overdue_interest: 'overdue interest', overdue_principal_and_interest: 'overdue principal + interest' };
 
 /** A step in words, from its figures: the same text for a preview and for a fee stored years ago. */
 export function describeStep(s: Omit<Step, 'description'> | StoredStep, currency: string): string {
   const amount = (v: bigint | string | null) => money(BigInt(v ?? 0), currency);
-  const tier = s.tier && s.tier !== NO_TIER ? ` (${s.tier})` : '';
+  const tier = s.tier && s.tier !== NO_TIER && s.tier !== BELOW_MINIMUM ? ` (${s.tier})` : '';
   if (s.kind === 'flat') return s.tier === NO_TIER ? `flat fee: no tier covers day ${s.dpd}` : `flat fee at ${s.dpd} days past due${tier}: ${amount(s.amount)}`;
   if (s.kind === 'percentage') {
     return s.tier === NO_TIER
@@ -488,7 +496,7 @@ export function describeStep(s: Omit<Step, 'description'> | StoredStep, currency
       : `${pct(BigInt(s.rateBps ?? 0))} of ${BASE_NAMES[s.baseKind!]} ${amount(s.base)} at ${s.dpd} days past due${tier}`;
   }
   const basis = yearBasis(s.dayCount!);
-  return `${s.from}…${s.to}: ${amount(s.base)} overdue principal × ${pct(BigInt(s.rateBps ?? 0))} a year × ${s.days}/${basis} (${DC_NAMES[s.dayCount!]})${tier}${s.tier === NO_TIER ? ' — no tier covers these days' : ''}`;
+  return `${s.from}…${s.to}: ${amount(s.base)} overdue principal × ${pct(BigInt(s.rateBps ?? 0))} a year × ${s.days}/${basis} (${DC_NAMES[s.dayCount!]})${tier}${s.tier === NO_TIER ? ' — no tier covers these days' : s.tier === BELOW_MINIMUM ? ' — nothing accrues: below the minimum overdue amount' : ''}`;
 }
 
 /** A cap in words, from its figures. */
@@ -638,8 +646,10 @@ export function assessPeriod(
         dayCount: null,
       }, cur, describe));
     }
-    if (rules.dailyInterest) steps.push(...dailyInterestSteps(rules, facts, period, describe));
   }
+  // Penalty interest is judged day by day (days below the minimum accrue nothing), not on the posting day
+  // alone: paying most of the debt down late in the month does not cancel what the earlier days accrued.
+  if (rules.dailyInterest) steps.push(...dailyInterestSteps(rules, facts, period, describe));
   const uncapped = steps.reduce((s, x) => s + x.amount, 0n);
 
   const caps: CapCheck[] = [];

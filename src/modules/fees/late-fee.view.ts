@@ -104,7 +104,7 @@ export function explanationView(e: Explanation): LateFeeExplanation {
       base: m(s.base),
       rateBps: s.rateBps,
       days: s.days,
-      tier: s.tier === 'none' ? null : s.tier,
+      tier: s.tier === 'none' || s.tier === 'below minimum' ? null : s.tier,
       exact: s.exact,
       amount: m(s.amount)!,
     })),
