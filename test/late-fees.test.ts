@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTenantJobs } from '../src/jobs/scheduler.js';
+import { createLogger } from '../src/shared/logger.js';
 import { engine, PLATFORM_TOKEN, startHarness, type Harness, type TestTenant } from './harness.js';
 import { balancesVsLedger, createAccount, createDebtor, createPortfolio, expectError, ok, post } from './accounts-fixtures.js';
 import {
@@ -930,3 +932,26 @@ describe('runs in batches of one account (LATE_FEE_BATCH_SIZE=1)', () => {
   );
 });
 
+
+// ────────────────────────────────────────────────────────────────────────────────────────────────────────────
+
+describe('the scheduled job', () => {
+  it('assesses every active tenant as of its own today, recorded as a schedule run; the next tick posts nothing', async () => {
+    const { t, pid, did } = await setup();
+    // Due 2026-05-01, no grace: the one fee falls on 05-02, before today (06-15).
+    const a = await createAccount(t, { debtorId: did, portfolioId: pid, originalPrincipal: '100000', dueOn: '2026-05-01', openedOn: '2026-01-01' });
+    const pol = await createPolicy(t, { frequency: 'ONCE_PER_DUE_DATE', flat: { amount: '5000' } });
+    await attach(t, pol.policyId);
+    const log = createLogger('silent');
+    const first = await runTenantJobs(h.db.database, h.app.services, log);
+    expect(first.failed).toBe(0);
+    const second = await runTenantJobs(h.db.database, h.app.services, log);
+    expect(second.failed).toBe(0);
+    const mine = (await runs(t)).filter((r: any) => r.trigger === 'schedule');
+    expect(mine.length).toBe(2);
+    // Newest first: the second tick found nothing due.
+    expect(mine[1]).toMatchObject({ status: 'COMPLETED', asOf: TODAY, feesPosted: 1, totals: [money('5000')] });
+    expect(mine[0]).toMatchObject({ status: 'COMPLETED', asOf: TODAY, feesPosted: 0, examined: 0 });
+    expect((await feesPerAccount(h, t.id)).get(a.id)).toMatchObject({ fees: 1, assessments: 1, duplicatePeriods: 0 });
+  });
+});

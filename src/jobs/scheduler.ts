@@ -15,16 +15,34 @@ export async function runTenantJobs(db: Database, services: Services, log: Logge
   let failed = 0;
   for (const { tenant_id } of tenants) {
     const actor = systemActor(tenant_id, 'scheduler', `job-${Date.now()}`);
-    try {
-      const f = await services.lateFees.assess(actor, null, 'schedule');
-      if (f.feesPosted) log.info({ tenantId: tenant_id, runId: f.id, feesPosted: f.feesPosted, totals: f.totals }, 'late fees assessed');
-      const d = await services.delinquency.refresh(actor);
-      const a = await services.alerts.evaluate(actor);
-      if (d.changed || a.raised || a.cleared) log.info({ tenantId: tenant_id, bucketChanges: d.changed, ...a }, 'tenant jobs');
-    } catch (err) {
-      failed++;
-      log.error({ tenantId: tenant_id, err: safeError(err) }, 'tenant jobs failed');
+    // Each job on its own: a failing accrual must not stop the bucket refresh or the alerts, nor the reverse.
+    const jobs: [string, () => Promise<unknown>][] = [
+      [
+        'late fees',
+        async () => {
+          const f = await services.lateFees.assess(actor, null, 'schedule');
+          if (f.feesPosted) log.info({ tenantId: tenant_id, runId: f.id, feesPosted: f.feesPosted, totals: f.totals }, 'late fees assessed');
+        },
+      ],
+      [
+        'delinquency and alerts',
+        async () => {
+          const d = await services.delinquency.refresh(actor);
+          const a = await services.alerts.evaluate(actor);
+          if (d.changed || a.raised || a.cleared) log.info({ tenantId: tenant_id, bucketChanges: d.changed, ...a }, 'tenant jobs');
+        },
+      ],
+    ];
+    let ok = true;
+    for (const [name, job] of jobs) {
+      try {
+        await job();
+      } catch (err) {
+        ok = false;
+        log.error({ tenantId: tenant_id, job: name, err: safeError(err) }, 'tenant job failed');
+      }
     }
+    if (!ok) failed++;
   }
   return { tenants: tenants.length, failed };
 }

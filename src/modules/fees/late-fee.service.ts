@@ -15,7 +15,7 @@ import { portfolioRepository } from '../accounts/portfolio.repository.js';
 import { scopeOf } from '../accounts/scope.js';
 import type { TenantActor } from '../tenancy/principal.js';
 import { JURISDICTION_PRESETS } from './jurisdiction.presets.js';
-import { evaluateAccount, NEVER, q, SKIP_REASONS, type AccountFacts, type Assessment, type Evaluation, type JurisdictionCap, type PolicyRef, type SkipReason } from './late-fee.logic.js';
+import { evaluateAccount, NEVER, q, type AccountFacts, type Assessment, type Evaluation, type JurisdictionCap, type PolicyRef, type SkipReason } from './late-fee.logic.js';
 import {
   lateFeeRepository,
   type AssessmentRow,
@@ -672,4 +672,3 @@ function skipNote(reason: SkipReason): string {
   }
 }
 
-export { SKIP_REASONS };
