@@ -518,9 +518,10 @@ describe('skip reasons', () => {
     expect(below.assessments).toEqual([expect.objectContaining({ amount: money('0'), uncapped: { minor: '0' } })]);
     expect(below.assessments[0].explanation.note).toBe('overdue principal + interest 30.00 CNY is below the policy minimum 50.00 CNY');
 
-    // Examined: all ten. Assessed: ok, planFree (charged), below and capped (recorded at zero). Posted: 10.00 + 15.00.
+    // Examined: all ten. Assessed: ok, planFree (charged); below and capped (recorded at zero); disputed, inPlan,
+    // bankrupt and deceased (recorded at zero with the reason: the period is used up). Posted: 10.00 + 15.00.
     const r = await assess(t, '2026-06-14');
-    expect(r).toMatchObject({ status: 'COMPLETED', examined: 10, assessed: 4, feesPosted: 2, totals: [money('2500')] });
+    expect(r).toMatchObject({ status: 'COMPLETED', examined: 10, assessed: 8, feesPosted: 2, totals: [money('2500')] });
     expect(r.skipped).toEqual([
       { reason: 'BELOW_MINIMUM', count: 1 },
       { reason: 'CAPPED_TO_ZERO', count: 1 },
@@ -532,7 +533,7 @@ describe('skip reasons', () => {
       { reason: 'NO_POLICY', count: 1 },
     ]);
     // lateFeeRuns reports the same counts.
-    expect((await runs(t))[0]).toMatchObject({ id: r.id, examined: 10, assessed: 4, feesPosted: 2, skipped: r.skipped });
+    expect((await runs(t))[0]).toMatchObject({ id: r.id, examined: 10, assessed: 8, feesPosted: 2, skipped: r.skipped });
     const fees = await feesPerAccount(h, t.id);
     const feeCount = (name: keyof typeof A) => fees.get(A[name].id)!.fees;
     expect(Object.fromEntries(Object.keys(A).map((k) => [k, feeCount(k as keyof typeof A)]))).toEqual({
@@ -549,18 +550,19 @@ describe('skip reasons', () => {
     });
     expect(await feeLines(t, A.planFree.id)).toEqual([['2026-05-02', '1500']]);
 
-    // Skips for states that end are re-examined the next day. The dispute is resolved and the bankruptcy flag
-    // lifted; today's run charges those two (10.00 each) and skips the other two again.
+    // The held periods say why they were not charged.
+    const held = (await assessmentsOf(t, A.disputed.id))[0];
+    expect(held).toMatchObject({ periodKey: '2026-05-01/due', amount: money('0'), ledgerEntryId: null });
+    expect(held.explanation.note).toBe('not charged: the account was disputed when this period fell due');
+
+    // The dispute is resolved and the bankruptcy flag lifted: the fee for the 05-01 due date that fell due while
+    // they held is not charged after the fact, so today's run has nothing to do.
     await changeStatus(t, A.disputed.id, 'DELINQUENT');
     await updateDebtorFlags(t, dBankrupt, { bankrupt: false });
-    const r2 = await assess(t, TODAY);
-    expect(r2).toMatchObject({ examined: 4, assessed: 2, feesPosted: 2, totals: [money('2000')] });
-    expect(r2.skipped).toEqual([
-      { reason: 'DEBTOR_DECEASED', count: 1 },
-      { reason: 'FROZEN_IN_PLAN', count: 1 },
-    ]);
-    // And a repeat looks at nothing.
     expect(await assess(t, TODAY)).toMatchObject({ examined: 0, assessed: 0, feesPosted: 0, skipped: [] });
+    const after = await feesPerAccount(h, t.id);
+    expect([after.get(A.disputed.id)!.fees, after.get(A.bankrupt.id)!.fees]).toEqual([0, 0]);
+    expect((await preview(t, A.disputed.id, TODAY)).assessments).toEqual([]);
     for (const r of await balancesVsLedger(h, t.id)) expect([r.p, r.i, r.f]).toEqual([r.lp, r.li, r.lf]);
   });
 });
@@ -953,5 +955,61 @@ describe('the scheduled job', () => {
     expect(mine[1]).toMatchObject({ status: 'COMPLETED', asOf: TODAY, feesPosted: 1, totals: [money('5000')] });
     expect(mine[0]).toMatchObject({ status: 'COMPLETED', asOf: TODAY, feesPosted: 0, examined: 0 });
     expect((await feesPerAccount(h, t.id)).get(a.id)).toMatchObject({ fees: 1, assessments: 1, duplicatePeriods: 0 });
+  });
+});
+
+// ────────────────────────────────────────────────────────────────────────────────────────────────────────────
+
+describe('anchors that move, waivers that are reversed', () => {
+  it('a payment that clears the first instalment moves the anchor without charging the same month again', async () => {
+    const { t, pid, did } = await setup();
+    // Two instalments of 1,000.00: the opening principal due 02-01 and a principal charge due 03-01.
+    const a = await createAccount(t, { debtorId: did, portfolioId: pid, originalPrincipal: '100000', openedOn: '2026-01-01', dueOn: '2026-02-01' });
+    await post(t, { accountId: a.id, kind: 'PRINCIPAL', amount: '100000', effectiveOn: '2026-03-01' });
+    const pol = await createPolicy(t, { frequency: 'MONTHLY', flat: { amount: '5000' } });
+    await attach(t, pol.policyId);
+    // Anchor 02-01, no grace: fees on 02-02 and 03-02.
+    await assess(t, '2026-03-05');
+    expect(await feeLines(t, a.id)).toEqual([['2026-02-02', '5000'], ['2026-03-02', '5000']]);
+    // 1,100.00 pays the two fees (100.00) and the 02-01 instalment (1,000.00): the anchor moves to 03-01.
+    await post(t, { accountId: a.id, kind: 'PAYMENT', amount: '110000', effectiveOn: '2026-03-10' });
+    // Under the new anchor the schedule is 03-02, 04-02…; March was charged already, so nothing on 03-11
+    // and the next fee on 04-02 (not a second one dated 03-02).
+    expect(await assess(t, '2026-03-11')).toMatchObject({ feesPosted: 0 });
+    await assess(t, '2026-04-05');
+    expect(await feeLines(t, a.id)).toEqual([['2026-02-02', '5000'], ['2026-03-02', '5000'], ['2026-04-02', '5000']]);
+    for (const r of await balancesVsLedger(h, t.id)) expect([r.p, r.i, r.f]).toEqual([r.lp, r.li, r.lf]);
+  });
+
+  it('a waived fee cannot be reversed until its waiver is; a reversed waiver can be waived again', async () => {
+    const { t, pid, did } = await setup();
+    const a = await createAccount(t, { debtorId: did, portfolioId: pid, originalPrincipal: '100000', openedOn: '2026-01-01', dueOn: '2026-05-01' });
+    const pol = await createPolicy(t, { frequency: 'ONCE_PER_DUE_DATE', flat: { amount: '5000' } });
+    await attach(t, pol.policyId);
+    await assess(t, TODAY);
+    const fee = (await ledgerWithFees(t, a.id)).entries.find((e) => e.kind === 'FEE');
+    const w = ok(await waiveRaw(t, { feeEntryId: fee.id })).waiveLateFee;
+    expect(w.account.balance.fees.minor).toBe('0');
+    // Reversing the waived fee would credit the debtor twice (-50.00 of fees): refused.
+    expectError(await t.gql(`mutation($i: ReverseLedgerEntryInput!) { reverseLedgerEntry(input: $i) { replayed } }`, { i: { entryId: fee.id, idempotencyKey: `rev-${randomBytes(6).toString('hex')}` } }), 'CONFLICT', 'input.entryId');
+    // Reverse the waiver entry instead: the fee is owed again, and can be waived again.
+    const waiverEntry = w.entries[0].id;
+    const rv = ok(await t.gql(`mutation($i: ReverseLedgerEntryInput!) { reverseLedgerEntry(input: $i) { account { balance { fees { minor } } } } }`, { i: { entryId: waiverEntry, idempotencyKey: `rev-${randomBytes(6).toString('hex')}` } }));
+    expect(rv.reverseLedgerEntry.account.balance.fees.minor).toBe('5000');
+    const again = ok(await waiveRaw(t, { feeEntryId: fee.id, amount: '2000' })).waiveLateFee;
+    expect(again.account.balance.fees.minor).toBe('3000');
+    for (const r of await balancesVsLedger(h, t.id)) expect([r.p, r.i, r.f]).toEqual([r.lp, r.li, r.lf]);
+  });
+});
+
+describe('legal caps that policies rely on', () => {
+  it('a cap cannot be changed so that it no longer binds a policy naming it', async () => {
+    const t = await h.tenant();
+    await createPolicy(t, { name: 'Euro loans', currency: 'EUR', jurisdiction: 'CN' });
+    // CN keeps an annual rate: fine. Replacing it with USD-only per-assessment amounts would cap nothing in EUR.
+    const r = await t.gql(SET_CAP, { i: { code: 'CN', name: 'CN, amounts only', currency: 'USD', maxFirstAssessment: '3000', source: 'test' } });
+    const e = expectError(r, 'BAD_USER_INPUT', 'input.annualRateBps');
+    expect(e.message).toContain('"Euro loans"');
+    expect((await t.gql(`{ jurisdictionFeeCaps { code annualRateBps origin } }`)).data!.jurisdictionFeeCaps.find((c: any) => c.code === 'CN')).toEqual({ code: 'CN', annualRateBps: '1200', origin: 'preset' });
   });
 });

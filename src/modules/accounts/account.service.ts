@@ -361,6 +361,9 @@ export class AccountService {
       if (prior) return this.replay(tx, s.tenantId, prior, hash, account.id);
       if (original.kind === 'reversal') throw AppError.badInput('input.entryId', 'is itself a reversal; post a new entry instead');
       if (await ledgerRepository.isReversed(tx, s.tenantId, entryId)) throw AppError.conflict(`Entry ${entryId} is already reversed`, { field: 'input.entryId' });
+      if (original.kind === 'fee' && (await ledgerRepository.hasLiveWaivers(tx, s.tenantId, entryId))) {
+        throw AppError.conflict(`Fee ${entryId} has waivers; reverse its waiver entries first`, { field: 'input.entryId' });
+      }
       if (account.status === 'closed') throw AppError.conflict(`Account ${account.id} is closed`);
       const today = await this.today(tx, s.tenantId);
       let entries: LedgerRow[];

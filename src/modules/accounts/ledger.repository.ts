@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
-import type { Tx } from '../../db/client.js';
+import { rowsOf, type Tx } from '../../db/client.js';
 import { idempotencyKeys, ledgerEntries } from './ledger.table.js';
 
 export type LedgerRow = typeof ledgerEntries.$inferSelect;
@@ -64,6 +64,19 @@ export const ledgerRepository = {
 
   async byGroup(tx: Tx, tenantId: string, groupId: string): Promise<LedgerRow[]> {
     return tx.select().from(ledgerEntries).where(and(eq(ledgerEntries.tenantId, tenantId), eq(ledgerEntries.groupId, groupId))).orderBy(asc(ledgerEntries.id));
+  },
+
+  /**
+   * Whether a fee entry has waivers still standing (their waiver entries not reversed). Reversing such a fee
+   * would credit the debtor twice: once by the waiver, once by the reversal.
+   */
+  async hasLiveWaivers(tx: Tx, tenantId: string, feeEntryId: string): Promise<boolean> {
+    const result = await tx.execute(sql`
+      select 1 from fee_waivers w
+      where w.tenant_id = ${tenantId} and w.fee_entry_id = ${feeEntryId}
+        and not exists (select 1 from ledger_entries r where r.tenant_id = w.tenant_id and r.reverses_entry_id = w.ledger_entry_id)
+      limit 1`);
+    return rowsOf(result).length > 0;
   },
 
   async isReversed(tx: Tx, tenantId: string, id: string): Promise<boolean> {

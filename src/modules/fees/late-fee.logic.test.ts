@@ -568,8 +568,31 @@ describe('skips', () => {
     { name: 'bankrupt debtor', f: { debtorBankrupt: true }, skip: 'debtor_bankrupt' },
     { name: 'disputed', f: { status: 'disputed' as const }, skip: 'disputed' },
     { name: 'in a plan, frozen', f: { status: 'in_plan' as const }, skip: 'frozen_in_plan' },
-  ])('$name: re-examined tomorrow', ({ f, skip }) => {
-    expect(evaluateAccount(r, REF, facts(f), asOf, null)).toEqual({ skip, assessments: [], nextOn: '2026-03-16' });
+  ])('$name: the periods that fall due are recorded as not charged, with the reason (used up, not postponed)', ({ f, skip }) => {
+    const ev = evaluateAccount(r, REF, facts(f), asOf, null);
+    // Anchor 2026-01-10, grace 0: monthly periods on 01-11, 02-11 and 03-11 are due by 03-15; the next is 04-11.
+    expect(ev.skip).toBe(skip);
+    expect(ev.nextOn).toBe('2026-04-11');
+    expect(ev.assessments.map((a) => [a.period.key, a.amount, a.uncapped])).toEqual([
+      ['2026-01-10/m0', 0n, 0n],
+      ['2026-01-10/m1', 0n, 0n],
+      ['2026-01-10/m2', 0n, 0n],
+    ]);
+    expect(ev.assessments[0]!.explanation.held).toBe(skip);
+    expect(explanationNote(ev.assessments[0]!.explanation)).toMatch(/^not charged: /);
+    // Once the state ends, those periods are not charged after the fact.
+    const later = evaluateAccount(r, REF, facts({ assessedPeriods: new Set(ev.assessments.map((a) => a.period.key)), chargedThrough: '2026-03-11' }), '2026-04-20', null);
+    expect(later.assessments.map((a) => [a.period.key, a.amount])).toEqual([['2026-01-10/m3', 2500n]]);
+  });
+
+  it('a moved anchor does not charge the same month twice; penalty interest resumes the day after the last period', () => {
+    // Fees charged through 2026-03-11 under anchor 01-10; a payment moves the anchor to 02-10. The new
+    // schedule (02-11, 03-11, 04-11…) resumes a full month after 03-11: 04-11 is the first new fee.
+    const moved = evaluateAccount(r, REF, facts({ anchor: '2026-02-10', chargedThrough: '2026-03-11' }), '2026-04-20', null);
+    expect(moved.assessments.map((a) => [a.period.key, a.period.postOn])).toEqual([['2026-02-10/m2', '2026-04-11']]);
+    const daily = rules({ frequency: 'daily_accrual_posted_monthly', flat: null, dailyInterest: { annualRateBps: fixed(1000n), dayCount: 'act_365' } });
+    const d = evaluateAccount(daily, REF, facts({ anchor: '2026-02-10', chargedThrough: '2026-02-28' }), '2026-03-31', null);
+    expect(d.assessments.map((a) => [a.period.start, a.period.end])).toEqual([['2026-03-01', '2026-03-31']]);
   });
 
   it('in a plan, not frozen: assessed', () => {

@@ -56,6 +56,8 @@ export interface AccountFacts {
   assessedTotal: bigint;
   /** How many non-zero late fees it has charged: the first may have a different legal ceiling. */
   chargedCount: number;
+  /** The last day any earlier assessment of this account covered (see periodsFor); null when none. */
+  chargedThrough?: string | null;
 }
 
 export interface Period {
@@ -110,7 +112,7 @@ export class Assessment {
     readonly caps: CapCheck[],
     readonly amount: bigint,
     readonly belowMinimum: boolean,
-    private readonly ctx: { ref: PolicyRef; anchor: string; currency: string; overdue: bigint; minimum: bigint },
+    private readonly ctx: { ref: PolicyRef; anchor: string; currency: string; overdue: bigint; minimum: bigint; held?: SkipReason },
   ) {}
 
   get explanation(): Explanation {
@@ -128,6 +130,7 @@ export class Assessment {
       caps: this.caps.map((c) => ({ cap: c.cap, limit: c.limit.toString(), binding: c.binding, params: c.params })),
       charged: this.amount.toString(),
       belowMinimum: this.belowMinimum ? { overdue: this.ctx.overdue.toString(), minimum: this.ctx.minimum.toString() } : null,
+      held: this.ctx.held ?? null,
     };
   }
 
@@ -178,6 +181,7 @@ export class Assessment {
     }
     o.push(']');
     if (this.belowMinimum) o.push(',"m":{"o":"', this.ctx.overdue.toString(), '","m":"', this.ctx.minimum.toString(), '"}');
+    if (this.ctx.held) o.push(',"h":', q(this.ctx.held));
     o.push('}');
   }
 }
@@ -218,6 +222,8 @@ export interface Explanation {
   charged: string;
   /** Overdue principal + interest on the assessment day, and the policy minimum, when below it. */
   belowMinimum: { overdue: string; minimum: string } | null;
+  /** Why nothing was charged for this period although it fell due (a dispute, a plan freeze, a debtor flag). */
+  held: SkipReason | null;
 }
 
 /**
@@ -238,6 +244,7 @@ export interface StoredExplanation {
   st: Record<string, string | number>[];
   c: { c: CapKind; l: string; b?: true; q?: Record<string, string> }[];
   m?: { o: string; m: string };
+  h?: SkipReason;
 }
 
 export function decodeExplanation(
@@ -273,6 +280,7 @@ export function decodeExplanation(
     caps: s.c.map((x) => ({ cap: x.c, limit: x.l, binding: x.b === true, params: x.q ?? {} })),
     charged: row.amount.toString(),
     belowMinimum: s.m ? { overdue: s.m.o, minimum: s.m.m } : null,
+    held: s.h ?? null,
   };
 }
 
@@ -345,7 +353,13 @@ export function rateAt(rate: Rate, dpd: number): { value: bigint; tier: string |
 }
 
 /** Due periods up to `asOf`, and the date the next one falls due. */
-export function periodsFor(rules: PolicyRules, anchor: string, asOf: string): { due: Period[]; nextOn: string } {
+/**
+ * Due periods up to `asOf`, and the date the next one falls due. `chargedThrough` is the last day an earlier
+ * assessment of this account covered, under any anchor or policy: monthly fees resume a full month after it
+ * and penalty interest the day after, so a payment (or a reversal) that moves the anchor, or a change of
+ * policy, never charges the same days or month twice. A fee per missed due date is keyed on that due date.
+ */
+export function periodsFor(rules: PolicyRules, anchor: string, asOf: string, chargedThrough: string | null = null): { due: Period[]; nextOn: string } {
   const first = addDays(anchor, rules.graceDays + 1);
   const due: Period[] = [];
   if (rules.frequency === 'once_per_due_date') {
@@ -353,8 +367,10 @@ export function periodsFor(rules: PolicyRules, anchor: string, asOf: string): { 
     return { due: [{ key: `${anchor}/due`, start: first, end: first, postOn: first }], nextOn: NEVER };
   }
   if (rules.frequency === 'monthly') {
+    const resume = chargedThrough === null ? first : addMonths(chargedThrough, 1);
     let k = 0;
     let d = first;
+    while (d < resume) d = addMonths(first, ++k);
     while (d <= asOf && due.length < MAX_PERIODS_PER_RUN) {
       due.push({ key: `${anchor}/m${k}`, start: d, end: d, postOn: d });
       d = addMonths(first, ++k);
@@ -362,8 +378,8 @@ export function periodsFor(rules: PolicyRules, anchor: string, asOf: string): { 
     return { due, nextOn: d };
   }
   // Daily accrual, posted at each calendar month end for the days of that month.
-  let start = first;
-  let end = endOfMonth(first);
+  let start = chargedThrough !== null && chargedThrough >= first ? addDays(chargedThrough, 1) : first;
+  let end = endOfMonth(start);
   while (end <= asOf && due.length < MAX_PERIODS_PER_RUN) {
     due.push({ key: `${anchor}/${end.slice(0, 7)}`, start, end, postOn: end });
     start = addDays(end, 1);
@@ -555,7 +571,15 @@ export function roundingText(currency: string): string {
   return `each component rounded half-even to 1/${10 ** exp} ${currency}`;
 }
 
-export function explanationNote(e: Pick<Explanation, 'belowMinimum' | 'currency'>): string | null {
+const HELD: Partial<Record<SkipReason, string>> = {
+  disputed: 'the account was disputed',
+  frozen_in_plan: 'the account was in a repayment plan and the policy freezes fees meanwhile',
+  debtor_bankrupt: 'the debtor was flagged bankrupt',
+  debtor_deceased: 'the debtor was flagged deceased',
+};
+
+export function explanationNote(e: Pick<Explanation, 'belowMinimum' | 'currency'> & { held?: SkipReason | null }): string | null {
+  if (e.held) return `not charged: ${HELD[e.held] ?? e.held} when this period fell due`;
   return e.belowMinimum
     ? `overdue principal + interest ${money(BigInt(e.belowMinimum.overdue), e.currency)} is below the policy minimum ${money(BigInt(e.belowMinimum.minimum), e.currency)}`
     : null;
@@ -566,20 +590,28 @@ export function explanationNote(e: Pick<Explanation, 'belowMinimum' | 'currency'
  * assessed, oldest first, each capped against what the earlier ones already charged.
  */
 export function evaluateAccount(rules: PolicyRules, ref: PolicyRef, facts: AccountFacts, asOf: string, jurisdiction: JurisdictionCap | null, describe = true): Evaluation {
-  const tomorrow = addDays(asOf, 1);
   if (facts.currency !== rules.currency) return { skip: 'currency_mismatch', assessments: [], nextOn: NEVER };
-  // Re-examined daily: these are states that end (a dispute is resolved, a plan lapses, a flag is corrected).
-  if (facts.debtorDeceased) return { skip: 'debtor_deceased', assessments: [], nextOn: tomorrow };
-  if (facts.debtorBankrupt) return { skip: 'debtor_bankrupt', assessments: [], nextOn: tomorrow };
-  if (facts.status === 'disputed') return { skip: 'disputed', assessments: [], nextOn: tomorrow };
-  if (facts.status === 'in_plan' && rules.freezeWhileInPlan) return { skip: 'frozen_in_plan', assessments: [], nextOn: tomorrow };
-
-  const { due, nextOn } = periodsFor(rules, facts.anchor, asOf);
+  const { due, nextOn } = periodsFor(rules, facts.anchor, asOf, facts.chargedThrough ?? null);
+  const fresh = due.filter((p) => !facts.assessedPeriods.has(p.key));
+  // While a dispute is open, a plan freezes fees, or the debtor is flagged bankrupt or deceased, periods that
+  // fall due are recorded as not charged, with the reason: they are used up, not postponed until it ends.
+  const held: SkipReason | null = facts.debtorDeceased
+    ? 'debtor_deceased'
+    : facts.debtorBankrupt
+      ? 'debtor_bankrupt'
+      : facts.status === 'disputed'
+        ? 'disputed'
+        : facts.status === 'in_plan' && rules.freezeWhileInPlan
+          ? 'frozen_in_plan'
+          : null;
+  if (held) {
+    const ctx = { ref, anchor: facts.anchor, currency: facts.currency, overdue: 0n, minimum: rules.minimumOverdue, held };
+    return { skip: held, assessments: fresh.map((p) => new Assessment(p, daysBetween(facts.anchor, p.postOn), [], 0n, [], 0n, false, ctx)), nextOn };
+  }
   const out: Assessment[] = [];
   let total = facts.assessedTotal;
   let charged = facts.chargedCount;
-  for (const period of due) {
-    if (facts.assessedPeriods.has(period.key)) continue;
+  for (const period of fresh) {
     const a = assessPeriod(rules, ref, facts, period, total, charged, jurisdiction, describe);
     total += a.amount;
     if (a.amount > 0n) charged++;

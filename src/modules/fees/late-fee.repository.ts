@@ -42,6 +42,8 @@ export interface AssessedRow {
   total: string;
   charged: number;
   periods: string[] | null;
+  /** The latest day any assessment of the account covered (its charged-through date). */
+  last_on: string | null;
 }
 
 export interface NewAssessment {
@@ -323,7 +325,7 @@ export const lateFeeRepository = {
     if (!anchors.length) return [];
     const result = await tx.execute(sql`
       select s.account_id, sum(s.amount)::text as total, (count(*) filter (where s.amount > 0))::int as charged,
-             array_agg(s.period_key) filter (where s.anchor_on = b.anchor) as periods
+             array_agg(s.period_key) filter (where s.anchor_on = b.anchor) as periods, max(s.assessed_on)::text as last_on
       from jsonb_to_recordset(${JSON.stringify(anchors)}::jsonb) as b(id uuid, anchor date)
       join late_fee_assessments s on s.tenant_id = ${tenantId} and s.account_id = b.id
       group by s.account_id`);
@@ -413,11 +415,18 @@ export const lateFeeRepository = {
       .limit(limit);
   },
 
+  /** What is waived of a fee: its waivers, less those whose waiver entry was itself reversed. */
   async waivedOf(tx: Tx, tenantId: string, feeEntryId: string): Promise<bigint> {
     const rows = await tx
       .select({ sum: sql<string>`coalesce(sum(${feeWaivers.amount}), 0)::text` })
       .from(feeWaivers)
-      .where(and(eq(feeWaivers.tenantId, tenantId), eq(feeWaivers.feeEntryId, feeEntryId)));
+      .where(
+        and(
+          eq(feeWaivers.tenantId, tenantId),
+          eq(feeWaivers.feeEntryId, feeEntryId),
+          sql`not exists (select 1 from ledger_entries r where r.tenant_id = ${feeWaivers.tenantId} and r.reverses_entry_id = ${feeWaivers.ledgerEntryId})`,
+        ),
+      );
     return BigInt(rows[0]?.sum ?? '0');
   },
 

@@ -105,7 +105,7 @@ function capFromRow(r: CapRow): JurisdictionCapView {
   };
 }
 
-function factsOf(row: BatchAccountRow, later: AccountFacts['later'], assessed: { total: bigint; charged: number; periods: Set<string> } | undefined): AccountFacts {
+function factsOf(row: BatchAccountRow, later: AccountFacts['later'], assessed: { total: bigint; charged: number; periods: Set<string>; lastOn: string | null } | undefined): AccountFacts {
   return {
     accountId: row.id,
     currency: row.currency,
@@ -120,6 +120,7 @@ function factsOf(row: BatchAccountRow, later: AccountFacts['later'], assessed: {
     assessedPeriods: assessed?.periods ?? new Set(),
     assessedTotal: assessed?.total ?? 0n,
     chargedCount: assessed?.charged ?? 0,
+    chargedThrough: assessed?.lastOn ?? null,
   };
 }
 
@@ -285,6 +286,20 @@ export class LateFeeService {
     const policyId = uuidField(p, 'policyId', rawPolicyId);
     const target = this.target(p, t);
     if (!p.empty) throw AppError.badInputMany(p.list);
+    try {
+      return await this.attachIn(actor, s, policyId, target);
+    } catch (err) {
+      if (isUniqueViolation(err, 'late_fee_attachments_target_key')) throw AppError.conflict('Another attachment to this target was made at the same moment; retry', { field: 'target' });
+      throw err;
+    }
+  }
+
+  private attachIn(
+    actor: TenantActor,
+    s: ReturnType<typeof scopeOf>,
+    policyId: string,
+    target: { accountId: string | null; portfolioId: string | null; productType: string | null },
+  ): Promise<AttachmentRow> {
     return this.db.tenant(s.db, async (tx) => {
       const policy = (await lateFeeRepository.currentVersions(tx, s.tenantId, [policyId]))[0];
       if (!policy) throw AppError.notFound('LateFeePolicy', policyId);
@@ -404,7 +419,7 @@ export class LateFeeService {
     resolution: Resolution,
     row: BatchAccountRow,
     later: { account_id: string; component: string; amount: string; effective_on: string }[],
-    assessed: { account_id: string; total: string; charged: number; periods: string[] | null }[],
+    assessed: { account_id: string; total: string; charged: number; periods: string[] | null; last_on: string | null }[],
     asOf: string,
     describe: boolean,
   ): Evaluation & { ref: PolicyRef; versionId: string } {
@@ -414,7 +429,7 @@ export class LateFeeService {
     const facts = factsOf(
       row,
       later.map((e) => ({ component: e.component as Component, amount: BigInt(e.amount), effectiveOn: e.effective_on })),
-      a ? { total: BigInt(a.total), charged: Number(a.charged), periods: new Set(a.periods ?? []) } : undefined,
+      a ? { total: BigInt(a.total), charged: Number(a.charged), periods: new Set(a.periods ?? []), lastOn: a.last_on } : undefined,
     );
     const jurisdiction = cur.rules.jurisdiction ? (config.caps.get(cur.rules.jurisdiction) ?? null) : null;
     return { ...evaluateAccount(cur.rules, ref, facts, asOf, jurisdiction, describe), ref, versionId: cur.version.id };
@@ -495,7 +510,16 @@ export class LateFeeService {
       const err: unknown = failure.reason;
       // The committed batches stand (and are counted); the run says it stopped, and a re-run completes it.
       await this.db
-        .tenant(s.db, (tx) => lateFeeRepository.updateRun(tx, s.tenantId, run.id, { status: 'failed', finishedAt: this.clock.now(), error: err instanceof AppError ? err.message : 'internal error; see the server log' }))
+        .tenant(s.db, async (tx) => {
+          const failed = await lateFeeRepository.updateRun(tx, s.tenantId, run.id, { status: 'failed', finishedAt: this.clock.now(), error: err instanceof AppError ? err.message : 'internal error; see the server log' });
+          await this.audit.record(tx, actor, {
+            action: 'late_fee_run.fail',
+            entityType: 'late_fee_run',
+            entityId: run.id,
+            before: null,
+            after: { examined: failed.examined, assessed: failed.assessed, feesPosted: failed.feesPosted, totals: failed.totals, error: failed.error },
+          });
+        })
         .catch(() => undefined);
       throw err;
     }
@@ -630,6 +654,16 @@ export class LateFeeService {
     if (input.annualRateBps == null && input.maxFirstAssessment == null && input.maxLaterAssessment == null) p.add('input', 'must set annualRateBps or a per-assessment maximum');
     if (!p.empty) throw AppError.badInputMany(p.list);
     return this.db.tenant(s.db, async (tx) => {
+      if (annualRateBps === null) {
+        // The same rule as for a policy naming this code: a cap must be able to bind every policy that relies on it.
+        const stranded = (await lateFeeRepository.currentVersions(tx, s.tenantId, null)).filter((c) => {
+          const r = reviveRules(c.version.rules);
+          return r.jurisdiction === code && r.currency !== currency;
+        });
+        if (stranded.length) {
+          throw AppError.badInput('input.annualRateBps', `is required: ${stranded.map((c) => `"${c.policy.name}"`).join(', ')} rel${stranded.length > 1 ? 'y' : 'ies'} on ${code} and charge${stranded.length > 1 ? '' : 's'} in another currency than ${currency}`);
+        }
+      }
       const before = (await this.capsOf(tx, s.tenantId)).get(code) ?? null;
       const row = await lateFeeRepository.upsertCap(tx, s.tenantId, { code, name, annualRateBps, currency, maxFirstAssessment, maxLaterAssessment, source });
       const after = capFromRow(row);
