@@ -49,3 +49,25 @@ CREATE TRIGGER fee_waivers_no_truncate BEFORE TRUNCATE ON "fee_waivers"
 -- approximated by the oldest unpaid due date; the next ledger posting on each recomputes it exactly.
 UPDATE "accounts" SET "fee_basis_due_on" = "oldest_unpaid_due_on"
  WHERE "oldest_unpaid_due_on" IS NOT NULL AND "principal_balance" + "interest_balance" > 0;
+--> statement-breakpoint
+-- Portfolio-scoped principals: rows that belong to an account are visible only through an account the
+-- session may see (the EXISTS is itself filtered by the accounts policies). Unscoped sessions stop at the
+-- first test, evaluated once per statement. ledger_entries had relied on the application layer alone.
+CREATE POLICY "ledger_entries_portfolio_scope" ON "ledger_entries" AS RESTRICTIVE FOR ALL TO arrears_app
+  USING ((select nullif(current_setting('app.portfolio_ids', true), '')) IS NULL
+         OR EXISTS (SELECT 1 FROM "accounts" a WHERE a.tenant_id = "ledger_entries".tenant_id AND a.id = "ledger_entries".account_id));
+--> statement-breakpoint
+CREATE POLICY "late_fee_assessments_portfolio_scope" ON "late_fee_assessments" AS RESTRICTIVE FOR ALL TO arrears_app
+  USING ((select nullif(current_setting('app.portfolio_ids', true), '')) IS NULL
+         OR EXISTS (SELECT 1 FROM "accounts" a WHERE a.tenant_id = "late_fee_assessments".tenant_id AND a.id = "late_fee_assessments".account_id));
+--> statement-breakpoint
+CREATE POLICY "fee_waivers_portfolio_scope" ON "fee_waivers" AS RESTRICTIVE FOR ALL TO arrears_app
+  USING ((select nullif(current_setting('app.portfolio_ids', true), '')) IS NULL
+         OR EXISTS (SELECT 1 FROM "accounts" a WHERE a.tenant_id = "fee_waivers".tenant_id AND a.id = "fee_waivers".account_id));
+--> statement-breakpoint
+-- Attachments: the tenant-wide and product-type ones are visible to every key of the tenant; those on a
+-- portfolio or an account only within scope.
+CREATE POLICY "late_fee_attachments_portfolio_scope" ON "late_fee_attachments" AS RESTRICTIVE FOR ALL TO arrears_app
+  USING ((select nullif(current_setting('app.portfolio_ids', true), '')) IS NULL
+         OR (account_id IS NULL AND (portfolio_id IS NULL OR portfolio_id = ANY (CAST((select nullif(current_setting('app.portfolio_ids', true), '')) AS uuid[]))))
+         OR EXISTS (SELECT 1 FROM "accounts" a WHERE a.tenant_id = "late_fee_attachments".tenant_id AND a.id = "late_fee_attachments".account_id));

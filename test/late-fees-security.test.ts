@@ -327,6 +327,30 @@ describe('the database itself', () => {
     expect(await count(h.db.admin.query, `select count(*)::int as n from late_fee_policies where tenant_id = $1 and name in ('pwned', 'planted')`, [A.t.id])).toBe(0);
   });
 
+  it('as the app role scoped to portfolio P1, rows of P2’s account are hidden in the ledger, assessments, waivers and attachments', async () => {
+    // A portfolio-level attachment on P2 and an account-level one on a2, both out of a P1 session's reach.
+    await attach(A.t, A.policy.policyId, { portfolioId: A.P2 });
+    await attach(A.t, A.policy.policyId, { accountId: A.a2.id });
+    const seen = await asApp(A.t.id, async (q) => {
+      await q(`select set_config('app.portfolio_ids', $1, true)`, [`{${A.P1}}`]);
+      const accounts = async (table: string) => (await q<{ a: string }>(`select distinct account_id::text as a from ${table} where account_id is not null order by 1`)).map((r) => r.a);
+      return {
+        ledger: await accounts('ledger_entries'),
+        assessments: await accounts('late_fee_assessments'),
+        waivers: await accounts('fee_waivers'),
+        attachments: (await q<{ p: string | null; a: string | null }>(`select portfolio_id::text as p, account_id::text as a from late_fee_attachments order by 1, 2`)).map((r) => [r.p, r.a]),
+      };
+    });
+    expect(seen.ledger).toEqual([A.a1.id]);
+    expect(seen.assessments).toEqual([A.a1.id]);
+    expect(seen.waivers).toEqual([A.a1.id]);
+    // The tenant-wide attachment only: P2's and a2's are out of scope.
+    expect(seen.attachments).toEqual([[null, null]]);
+    // Unscoped, the same session sees both accounts' rows.
+    const all = await asApp(A.t.id, async (q) => (await q<{ n: number }>(`select count(distinct account_id)::int as n from late_fee_assessments`))[0]!.n);
+    expect(all).toBe(2);
+  });
+
   it('UPDATE, DELETE and TRUNCATE of assessments, policy versions and waivers are refused, to the app role and to the owner', async () => {
     const appendOnly = ['late_fee_assessments', 'late_fee_policy_versions', 'fee_waivers'];
     for (const table of appendOnly) {
