@@ -60,6 +60,7 @@ CREATE TABLE "late_fee_attachments" (
 	"account_id" uuid,
 	"portfolio_id" uuid,
 	"product_type" text,
+	"charge_from" date,
 	"actor_id" text NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "late_fee_attachments_tenant_id_id_pk" PRIMARY KEY("tenant_id","id"),

@@ -1013,3 +1013,24 @@ describe('legal caps that policies rely on', () => {
     expect((await t.gql(`{ jurisdictionFeeCaps { code annualRateBps origin } }`)).data!.jurisdictionFeeCaps.find((c: any) => c.code === 'CN')).toEqual({ code: 'CN', annualRateBps: '1200', origin: 'preset' });
   });
 });
+
+describe('charging from a date', () => {
+  it('an attachment with chargeFrom charges only periods due from that date, says so, and changes nothing already charged', async () => {
+    const { t, pid, did } = await setup();
+    // Overdue since 2026-01-01; monthly 50.00, no grace: schedule 01-02, 02-02, 03-02, 04-02, 05-02, 06-02.
+    const a = await createAccount(t, { debtorId: did, portfolioId: pid, originalPrincipal: '100000', openedOn: '2025-10-01', dueOn: '2026-01-01' });
+    const pol = await createPolicy(t, { frequency: 'MONTHLY', flat: { amount: '5000' } });
+    const att = ok(await t.gql(`mutation($p: ID!) { attachLateFeePolicy(policyId: $p, target: { portfolioId: "${pid}" }, chargeFrom: "2026-04-01") { level chargeFrom } }`, { p: pol.policyId })).attachLateFeePolicy;
+    expect(att).toEqual({ level: 'PORTFOLIO', chargeFrom: '2026-04-01' });
+    const e = ok(await t.gql(`query($a: ID!) { effectiveLateFeePolicy(accountId: $a) { level chargeFrom reason } }`, { a: a.id })).effectiveLateFeePolicy;
+    expect(e).toMatchObject({ level: 'PORTFOLIO', chargeFrom: '2026-04-01' });
+    expect(e.reason).toContain('charging periods due from 2026-04-01');
+    // January to March fell due before 04-01: only 04-02, 05-02 and 06-02 are charged.
+    await assess(t, TODAY);
+    expect(await feeLines(t, a.id)).toEqual([['2026-04-02', '5000'], ['2026-05-02', '5000'], ['2026-06-02', '5000']]);
+    // Re-attaching without the date re-examines the account but cannot reach back behind what was charged.
+    await attach(t, pol.policyId, { portfolioId: pid });
+    expect(await assess(t, TODAY)).toMatchObject({ feesPosted: 0 });
+    expect((await feeLines(t, a.id)).length).toBe(3);
+  });
+});

@@ -848,3 +848,32 @@ describe('properties', () => {
     );
   });
 });
+
+describe('chargeFrom: no back-fees before an attachment starts', () => {
+  // Anchor 2026-01-10, grace 0: first chargeable day 2026-01-11.
+  it('monthly: periods due before chargeFrom are not charged; the schedule keeps its days', () => {
+    const r = rules({ flat: { amount: fixed(2500n) } });
+    // Schedule 01-11, 02-11, 03-11, 04-11; from 03-01 only 03-11 and 04-11 are charged.
+    expect(periodsFor(r, '2026-01-10', '2026-04-20', null, '2026-03-01').due.map((p) => p.postOn)).toEqual(['2026-03-11', '2026-04-11']);
+  });
+
+  it('daily accrual: days before chargeFrom accrue nothing', () => {
+    const r = rules({ frequency: 'daily_accrual_posted_monthly', flat: null, dailyInterest: { annualRateBps: fixed(1000n), dayCount: 'act_365' } });
+    expect(periodsFor(r, '2026-01-10', '2026-03-31', null, '2026-02-15').due.map((p) => [p.start, p.end])).toEqual([
+      ['2026-02-15', '2026-02-28'],
+      ['2026-03-01', '2026-03-31'],
+    ]);
+  });
+
+  it('once per due date: a due date missed before chargeFrom gets no fee, ever', () => {
+    const r = rules({ frequency: 'once_per_due_date', flat: { amount: fixed(2500n) } });
+    expect(periodsFor(r, '2026-01-10', '2026-04-20', null, '2026-02-01')).toEqual({ due: [], nextOn: NEVER });
+    expect(periodsFor(r, '2026-02-10', '2026-04-20', null, '2026-02-01').due.map((p) => p.postOn)).toEqual(['2026-02-11']);
+  });
+
+  it('evaluateAccount honours the facts’ chargeFrom', () => {
+    const r = rules({ flat: { amount: fixed(2500n) } });
+    const ev = evaluateAccount(r, REF, facts({ chargeFrom: '2026-03-01' }), '2026-03-15', null);
+    expect(ev.assessments.map((a) => [a.period.postOn, a.amount])).toEqual([['2026-03-11', 2500n]]);
+  });
+});

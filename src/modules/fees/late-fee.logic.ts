@@ -58,6 +58,8 @@ export interface AccountFacts {
   chargedCount: number;
   /** The last day any earlier assessment of this account covered (see periodsFor); null when none. */
   chargedThrough?: string | null;
+  /** The policy's attachment charges only periods due from this date (no back-fees); null: since the anchor. */
+  chargeFrom?: string | null;
 }
 
 export interface Period {
@@ -358,16 +360,19 @@ export function rateAt(rate: Rate, dpd: number): { value: bigint; tier: string |
  * assessment of this account covered, under any anchor or policy: monthly fees resume a full month after it
  * and penalty interest the day after, so a payment (or a reversal) that moves the anchor, or a change of
  * policy, never charges the same days or month twice. A fee per missed due date is keyed on that due date.
+ * `chargeFrom` (an attachment's start): nothing that fell due before it is charged.
  */
-export function periodsFor(rules: PolicyRules, anchor: string, asOf: string, chargedThrough: string | null = null): { due: Period[]; nextOn: string } {
+export function periodsFor(rules: PolicyRules, anchor: string, asOf: string, chargedThrough: string | null = null, chargeFrom: string | null = null): { due: Period[]; nextOn: string } {
   const first = addDays(anchor, rules.graceDays + 1);
   const due: Period[] = [];
   if (rules.frequency === 'once_per_due_date') {
+    if (chargeFrom !== null && first < chargeFrom) return { due, nextOn: NEVER };
     if (first > asOf) return { due, nextOn: first };
     return { due: [{ key: `${anchor}/due`, start: first, end: first, postOn: first }], nextOn: NEVER };
   }
   if (rules.frequency === 'monthly') {
-    const resume = chargedThrough === null ? first : addMonths(chargedThrough, 1);
+    let resume = chargedThrough === null ? first : addMonths(chargedThrough, 1);
+    if (chargeFrom !== null && chargeFrom > resume) resume = chargeFrom;
     let k = 0;
     let d = first;
     while (d < resume) d = addMonths(first, ++k);
@@ -379,6 +384,7 @@ export function periodsFor(rules: PolicyRules, anchor: string, asOf: string, cha
   }
   // Daily accrual, posted at each calendar month end for the days of that month.
   let start = chargedThrough !== null && chargedThrough >= first ? addDays(chargedThrough, 1) : first;
+  if (chargeFrom !== null && chargeFrom > start) start = chargeFrom;
   let end = endOfMonth(start);
   while (end <= asOf && due.length < MAX_PERIODS_PER_RUN) {
     due.push({ key: `${anchor}/${end.slice(0, 7)}`, start, end, postOn: end });
@@ -591,7 +597,7 @@ export function explanationNote(e: Pick<Explanation, 'belowMinimum' | 'currency'
  */
 export function evaluateAccount(rules: PolicyRules, ref: PolicyRef, facts: AccountFacts, asOf: string, jurisdiction: JurisdictionCap | null, describe = true): Evaluation {
   if (facts.currency !== rules.currency) return { skip: 'currency_mismatch', assessments: [], nextOn: NEVER };
-  const { due, nextOn } = periodsFor(rules, facts.anchor, asOf, facts.chargedThrough ?? null);
+  const { due, nextOn } = periodsFor(rules, facts.anchor, asOf, facts.chargedThrough ?? null, facts.chargeFrom ?? null);
   const fresh = due.filter((p) => !facts.assessedPeriods.has(p.key));
   // While a dispute is open, a plan freezes fees, or the debtor is flagged bankrupt or deceased, periods that
   // fall due are recorded as not charged, with the reason: they are used up, not postponed until it ends.

@@ -8,11 +8,14 @@ export interface Candidate {
   level: Level;
   policyId: string | null;
   target: string;
+  /** The attachment's charge-from date, if it has one. */
+  chargeFrom: string | null;
 }
 
 export interface Resolution {
   policyId: string;
   level: Level;
+  chargeFrom: string | null;
   reason: string;
   /** Every level, most specific first, with what (if anything) is attached there. */
   candidates: Candidate[];
@@ -32,29 +35,35 @@ export function levelOf(a: Pick<AttachmentRow, 'accountId' | 'portfolioId' | 'pr
  * because it is a set of accounts somebody chose on purpose (a placement, a hardship programme), where a
  * product type is a category across the tenant; "this portfolio's loans" outranks both.
  */
-export function candidatesFor(shared: readonly AttachmentRow[], account: { portfolioId: string; productType: string; accountPolicyId: string | null }): Candidate[] {
-  const find = (portfolioId: string | null, productType: string | null) =>
-    shared.find((a) => a.portfolioId === portfolioId && a.productType === productType)?.policyId ?? null;
+export interface AccountTarget {
+  portfolioId: string;
+  productType: string;
+  accountPolicyId: string | null;
+  accountChargeFrom?: string | null;
+}
+
+export function candidatesFor(shared: readonly AttachmentRow[], account: AccountTarget): Candidate[] {
+  const at = (level: Level, target: string, portfolioId: string | null, productType: string | null): Candidate => {
+    const a = shared.find((x) => x.portfolioId === portfolioId && x.productType === productType);
+    return { level, policyId: a?.policyId ?? null, target, chargeFrom: a?.chargeFrom ?? null };
+  };
   const candidates: Candidate[] = [
-    { level: 'account', policyId: account.accountPolicyId, target: 'this account' },
-    { level: 'portfolio_product', policyId: find(account.portfolioId, account.productType), target: `portfolio ${account.portfolioId}, product type ${account.productType}` },
-    { level: 'portfolio', policyId: find(account.portfolioId, null), target: `portfolio ${account.portfolioId}` },
-    { level: 'product_type', policyId: find(null, account.productType), target: `product type ${account.productType}` },
-    { level: 'tenant', policyId: find(null, null), target: 'tenant default' },
+    { level: 'account', policyId: account.accountPolicyId, target: 'this account', chargeFrom: account.accountChargeFrom ?? null },
+    at('portfolio_product', `portfolio ${account.portfolioId}, product type ${account.productType}`, account.portfolioId, account.productType),
+    at('portfolio', `portfolio ${account.portfolioId}`, account.portfolioId, null),
+    at('product_type', `product type ${account.productType}`, null, account.productType),
+    at('tenant', 'tenant default', null, null),
   ];
   return candidates;
 }
 
-export function resolvePolicy(
-  shared: readonly AttachmentRow[],
-  account: { portfolioId: string; productType: string; accountPolicyId: string | null },
-): Resolution | null {
+export function resolvePolicy(shared: readonly AttachmentRow[], account: AccountTarget): Resolution | null {
   const candidates = candidatesFor(shared, account);
   const win = candidates.find((c) => c.policyId !== null);
   if (!win) return null;
   const beaten = candidates.filter((c) => c.policyId !== null && c !== win).map((c) => c.level);
   const reason = `attached to ${win.target}${beaten.length ? `; more specific than the ${beaten.join(', ')} attachment${beaten.length > 1 ? 's' : ''}` : ''}`;
-  return { policyId: win.policyId!, level: win.level, reason, candidates };
+  return { policyId: win.policyId!, level: win.level, chargeFrom: win.chargeFrom, reason: win.chargeFrom ? `${reason}; charging periods due from ${win.chargeFrom}` : reason, candidates };
 }
 
 /**
@@ -64,7 +73,7 @@ export function resolvePolicy(
  */
 export function rulesFingerprint(shared: readonly AttachmentRow[], current: readonly { policy: PolicyRow; version: PolicyVersionRow }[], caps: readonly CapRow[]): string {
   const h = createHash('sha256');
-  for (const a of [...shared].sort((x, y) => (x.id < y.id ? -1 : 1))) h.update(`a|${a.policyId}|${a.portfolioId ?? ''}|${a.productType ?? ''}\n`);
+  for (const a of [...shared].sort((x, y) => (x.id < y.id ? -1 : 1))) h.update(`a|${a.policyId}|${a.portfolioId ?? ''}|${a.productType ?? ''}|${a.chargeFrom ?? ''}\n`);
   for (const c of [...current].sort((x, y) => (x.policy.id < y.policy.id ? -1 : 1))) h.update(`p|${c.policy.id}|${c.version.id}\n`);
   for (const c of caps) h.update(`c|${c.code}|${c.annualRateBps ?? ''}|${c.currency ?? ''}|${c.maxFirstAssessment ?? ''}|${c.maxLaterAssessment ?? ''}\n`);
   return h.digest('hex').slice(0, 32);

@@ -82,8 +82,13 @@ export class LateFeePolicyResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg('policyId', () => ID) policyId: string,
     @Arg('target', () => LateFeeTargetInput) target: LateFeeTargetInput,
+    @Arg('chargeFrom', () => LocalDateScalar, {
+      nullable: true,
+      description: 'Charge only periods that fall due from this date (no back-fees for accounts already overdue). Omitted: every period since each account fell due, caught up.',
+    })
+    chargeFrom: string | null,
   ): Promise<LateFeeAttachment> {
-    return attachmentView(await ctx.services.lateFees.attach(tenantActor(ctx), policyId, target));
+    return attachmentView(await ctx.services.lateFees.attach(tenantActor(ctx), policyId, target, chargeFrom ?? null));
   }
 
   @Authorized('admin')

@@ -53,8 +53,9 @@ export interface EffectivePolicy {
   policy: PolicyRow | null;
   version: PolicyVersionRow | null;
   level: string | null;
+  chargeFrom: string | null;
   reason: string;
-  candidates: { level: string; policyId: string | null; target: string }[];
+  candidates: { level: string; policyId: string | null; target: string; chargeFrom: string | null }[];
 }
 
 export interface Preview {
@@ -105,7 +106,7 @@ function capFromRow(r: CapRow): JurisdictionCapView {
   };
 }
 
-function factsOf(row: BatchAccountRow, later: AccountFacts['later'], assessed: { total: bigint; charged: number; periods: Set<string>; lastOn: string | null } | undefined): AccountFacts {
+function factsOf(row: BatchAccountRow, later: AccountFacts['later'], assessed: { total: bigint; charged: number; periods: Set<string>; lastOn: string | null } | undefined, chargeFrom: string | null): AccountFacts {
   return {
     accountId: row.id,
     currency: row.currency,
@@ -121,6 +122,7 @@ function factsOf(row: BatchAccountRow, later: AccountFacts['later'], assessed: {
     assessedTotal: assessed?.total ?? 0n,
     chargedCount: assessed?.charged ?? 0,
     chargedThrough: assessed?.lastOn ?? null,
+    chargeFrom,
   };
 }
 
@@ -280,14 +282,15 @@ export class LateFeeService {
   }
 
   /** Attaches a policy to a target, replacing whatever was attached there. */
-  async attach(actor: TenantActor, rawPolicyId: string, t: AttachTarget): Promise<AttachmentRow> {
+  async attach(actor: TenantActor, rawPolicyId: string, t: AttachTarget, chargeFrom: string | null = null): Promise<AttachmentRow> {
     const s = this.tenantWide(actor, 'configure late fees');
     const p = new Problems();
     const policyId = uuidField(p, 'policyId', rawPolicyId);
     const target = this.target(p, t);
+    if (chargeFrom !== null) checkAsOf(chargeFrom, 'chargeFrom');
     if (!p.empty) throw AppError.badInputMany(p.list);
     try {
-      return await this.attachIn(actor, s, policyId, target);
+      return await this.attachIn(actor, s, policyId, target, chargeFrom);
     } catch (err) {
       if (isUniqueViolation(err, 'late_fee_attachments_target_key')) throw AppError.conflict('Another attachment to this target was made at the same moment; retry', { field: 'target' });
       throw err;
@@ -299,6 +302,7 @@ export class LateFeeService {
     s: ReturnType<typeof scopeOf>,
     policyId: string,
     target: { accountId: string | null; portfolioId: string | null; productType: string | null },
+    chargeFrom: string | null,
   ): Promise<AttachmentRow> {
     return this.db.tenant(s.db, async (tx) => {
       const policy = (await lateFeeRepository.currentVersions(tx, s.tenantId, [policyId]))[0];
@@ -315,16 +319,16 @@ export class LateFeeService {
         if (portfolio.currency !== currency) throw AppError.badInput('policyId', `the policy charges in ${currency}; the portfolio is in ${portfolio.currency}`);
       }
       const existing = await lateFeeRepository.findAttachment(tx, s.tenantId, target);
-      if (existing?.policyId === policyId) return existing;
+      if (existing?.policyId === policyId && existing.chargeFrom === chargeFrom) return existing;
       if (existing) await lateFeeRepository.deleteAttachment(tx, s.tenantId, existing.id);
-      const row = await lateFeeRepository.insertAttachment(tx, s.tenantId, { id: uuidv7(), policyId, ...target, actorId: actor.principal.actorId });
+      const row = await lateFeeRepository.insertAttachment(tx, s.tenantId, { id: uuidv7(), policyId, ...target, chargeFrom, actorId: actor.principal.actorId });
       if (target.accountId) await lateFeeRepository.resetAccountFeeState(tx, s.tenantId, target.accountId);
       await this.audit.record(tx, actor, {
         action: 'late_fee_policy.attach',
         entityType: 'late_fee_policy',
         entityId: policyId,
-        before: existing ? { policyId: existing.policyId, level: levelOf(existing), ...target } : null,
-        after: { policyId, level: levelOf(row), ...target },
+        before: existing ? { policyId: existing.policyId, level: levelOf(existing), chargeFrom: existing.chargeFrom, ...target } : null,
+        after: { policyId, level: levelOf(row), chargeFrom, ...target },
       });
       return row;
     });
@@ -354,8 +358,8 @@ export class LateFeeService {
 
   // ── Effective policy and preview ────────────────────────────────────────────────────────────────
 
-  private effectiveFrom(config: FeeConfig, accountId: string, row: { portfolio_id: string; product_type: string; account_policy_id: string | null }): { view: EffectivePolicy; resolution: Resolution | null } {
-    const resolution = resolvePolicy(config.shared, { portfolioId: row.portfolio_id, productType: row.product_type, accountPolicyId: row.account_policy_id });
+  private effectiveFrom(config: FeeConfig, accountId: string, row: { portfolio_id: string; product_type: string; account_policy_id: string | null; account_charge_from: string | null }): { view: EffectivePolicy; resolution: Resolution | null } {
+    const resolution = resolvePolicy(config.shared, { portfolioId: row.portfolio_id, productType: row.product_type, accountPolicyId: row.account_policy_id, accountChargeFrom: row.account_charge_from });
     const cur = resolution ? config.current.get(resolution.policyId) : undefined;
     const candidates = resolution?.candidates ?? candidatesFor(config.shared, { portfolioId: row.portfolio_id, productType: row.product_type, accountPolicyId: null });
     return {
@@ -365,6 +369,7 @@ export class LateFeeService {
         policy: cur?.policy ?? null,
         version: cur?.version ?? null,
         level: resolution?.level ?? null,
+        chargeFrom: resolution?.chargeFrom ?? null,
         reason: resolution ? resolution.reason : 'no late-fee policy is attached to this account, its portfolio, its product type or the tenant: no late fees accrue',
         candidates,
       },
@@ -430,6 +435,7 @@ export class LateFeeService {
       row,
       later.map((e) => ({ component: e.component as Component, amount: BigInt(e.amount), effectiveOn: e.effective_on })),
       a ? { total: BigInt(a.total), charged: Number(a.charged), periods: new Set(a.periods ?? []), lastOn: a.last_on } : undefined,
+      resolution.chargeFrom,
     );
     const jurisdiction = cur.rules.jurisdiction ? (config.caps.get(cur.rules.jurisdiction) ?? null) : null;
     return { ...evaluateAccount(cur.rules, ref, facts, asOf, jurisdiction, describe), ref, versionId: cur.version.id };
@@ -550,7 +556,7 @@ export class LateFeeService {
     const states: string[] = [];
     const state = (id: string, anchor: string, next: string) => states.push(['{"id":"', id, '","anchor":"', anchor, '","next_on":"', next, '"}'].join(''));
     for (const row of batch) {
-      const resolution = resolvePolicy(config.shared, { portfolioId: row.portfolio_id, productType: row.product_type, accountPolicyId: row.account_policy_id });
+      const resolution = resolvePolicy(config.shared, { portfolioId: row.portfolio_id, productType: row.product_type, accountPolicyId: row.account_policy_id, accountChargeFrom: row.account_charge_from });
       if (!resolution || !config.current.has(resolution.policyId)) {
         skipped.set('no_policy', (skipped.get('no_policy') ?? 0) + 1);
         state(row.id, row.anchor_on, NEVER);

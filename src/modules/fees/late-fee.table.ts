@@ -61,6 +61,8 @@ export const lateFeeAttachments = pgTable(
     accountId: uuid('account_id'),
     portfolioId: uuid('portfolio_id'),
     productType: text('product_type'),
+    /** Periods that fell due before this date are not charged under this attachment: no back-fees. */
+    chargeFrom: date('charge_from', { mode: 'string' }),
     actorId: text('actor_id').notNull(),
     createdAt: createdAt(),
   },

@@ -214,6 +214,9 @@ export class LateFeeAttachment {
   @Field(() => ProductTypeEnum, { nullable: true })
   productType!: ProductTypeEnum | null;
 
+  @Field(() => LocalDateScalar, { nullable: true, description: 'Periods that fell due before this date are not charged under this attachment (no back-fees).' })
+  chargeFrom!: string | null;
+
   @Field(() => GraphQLDateTime)
   createdAt!: Date;
 }
@@ -264,6 +267,9 @@ export class PolicyCandidate {
 
   @Field(() => String)
   target!: string;
+
+  @Field(() => LocalDateScalar, { nullable: true })
+  chargeFrom!: string | null;
 }
 
 @ObjectType()
@@ -279,6 +285,9 @@ export class EffectiveLateFeePolicy {
 
   @Field(() => PolicyLevelEnum, { nullable: true })
   level!: PolicyLevelEnum | null;
+
+  @Field(() => LocalDateScalar, { nullable: true, description: "The winning attachment's charge-from date: nothing due before it is charged." })
+  chargeFrom!: string | null;
 
   @Field(() => String, { description: 'Why this policy (or none) applies.' })
   reason!: string;

@@ -80,6 +80,7 @@ export function attachmentView(a: AttachmentRow): LateFeeAttachment {
     accountId: a.accountId,
     portfolioId: a.portfolioId,
     productType: a.productType as LateFeeAttachment['productType'],
+    chargeFrom: a.chargeFrom,
     createdAt: a.createdAt,
   };
 }
@@ -149,6 +150,7 @@ export function effectiveView(e: EffectivePolicy): EffectiveLateFeePolicy {
     policy: e.policy,
     version: e.version ? versionView(e.version) : null,
     level: e.level as PolicyLevelEnum | null,
+    chargeFrom: e.chargeFrom,
     reason: e.reason,
     candidates: e.candidates.map((c) => ({ ...c, level: c.level as PolicyLevelEnum })),
   };
