@@ -27,7 +27,7 @@ import { SCOPES, systemActor } from '../src/modules/tenancy/principal.js';
 import { buildServices } from '../src/services.js';
 import { systemClock } from '../src/shared/clock.js';
 import { PiiCipher } from '../src/shared/pii-crypto.js';
-import { fmt, runBench, seconds } from './bench-util.js';
+import { fmt, prepareBulkLoad, runBench, seconds, stepTimer } from './bench-util.js';
 
 const N = Number(process.env.BENCH_FEE_ACCOUNTS ?? 1_000_000);
 const BATCH = Number(process.env.LATE_FEE_BATCH_SIZE ?? 2000);
@@ -59,17 +59,9 @@ class RssSampler {
 
 async function loadData(owner: postgres.Sql, tenantId: string, cards: string, loans: string): Promise<string> {
   const conn = await owner.reserve();
-  const steps: string[] = [];
-  let t = performance.now();
-  const step = (label: string) => {
-    const now = performance.now();
-    steps.push(`${label} ${seconds(now - t)}`);
-    t = now;
-  };
+  const { step, summary } = stepTimer();
   try {
-    await conn.unsafe(`set maintenance_work_mem = '256MB'`);
-    await conn.unsafe(`set work_mem = '64MB'`);
-    await conn.unsafe(`set session_replication_role = replica`).catch(() => console.log('  (not superuser: foreign keys checked during the load)'));
+    await prepareBulkLoad(conn);
     for (const tbl of ['accounts', 'ledger_entries', 'debtors']) await conn.unsafe(`alter table ${tbl} set (autovacuum_enabled = off)`);
     await conn.unsafe(`select setseed(0.17)`);
     await conn.unsafe(
@@ -127,7 +119,7 @@ async function loadData(owner: postgres.Sql, tenantId: string, cards: string, lo
     for (const tbl of ['accounts', 'ledger_entries', 'debtors']) await conn.unsafe(`vacuum analyze ${tbl}`);
     for (const tbl of ['accounts', 'ledger_entries', 'debtors']) await conn.unsafe(`alter table ${tbl} reset (autovacuum_enabled)`);
     step('vacuum analyze');
-    return steps.join(', ');
+    return summary();
   } finally {
     await conn.unsafe(`drop table if exists bench_src`).catch(() => {});
     conn.release();

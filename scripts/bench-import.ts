@@ -47,7 +47,7 @@ import { buildServices } from '../src/services.js';
 import { systemClock } from '../src/shared/clock.js';
 import { localDate } from '../src/shared/dates.js';
 import { PiiCipher } from '../src/shared/pii-crypto.js';
-import { fmt, percentile, runBench, seconds } from './bench-util.js';
+import { fmt, percentile, prepareBulkLoad, runBench, seconds, stepTimer } from './bench-util.js';
 
 const ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 100_000);
 const ATOMIC_ROWS = Math.min(20_000, ROWS);
@@ -361,18 +361,9 @@ await runBench('bench:import', DEADLINE_MS, async (tdb) => {
  */
 async function loadBulk(owner: postgres.Sql, tenantId: string, portfolioId: string, n: number): Promise<string> {
   const conn = await owner.reserve();
-  const steps: string[] = [];
-  let t = performance.now();
-  const step = (label: string) => {
-    const now = performance.now();
-    steps.push(`${label} ${seconds(now - t)}`);
-    t = now;
-  };
+  const { step, note, summary } = stepTimer();
   try {
-    await conn.unsafe(`set maintenance_work_mem = '256MB'`);
-    await conn.unsafe(`set work_mem = '64MB'`);
-    // Skips per-row foreign-key triggers during the load (superuser only; the rows are consistent by construction).
-    await conn.unsafe(`set session_replication_role = replica`).catch(() => console.log('  (not superuser: foreign keys checked during the load)'));
+    await prepareBulkLoad(conn);
     // Autovacuum waits until the load is done (and its VACUUM below), so the tables end up as a steady state
     // would have them: analysed, all-visible. (Commits stay synchronous: VACUUM cannot set all-visible on
     // pages whose inserting transaction's commit record is not flushed yet.)
@@ -440,11 +431,11 @@ async function loadBulk(owner: postgres.Sql, tenantId: string, portfolioId: stri
     const vm = await conn.unsafe<{ relname: string; relpages: number; relallvisible: number }[]>(
       `select relname, relpages, relallvisible from pg_class where relname in ('accounts', 'ledger_entries') order by relname`,
     );
-    steps.push(`all-visible pages: ${vm.map((r) => `${r.relname} ${r.relallvisible}/${r.relpages}`).join(', ')}`);
+    note(`all-visible pages: ${vm.map((r) => `${r.relname} ${r.relallvisible}/${r.relpages}`).join(', ')}`);
     await conn.unsafe(`alter table accounts reset (autovacuum_enabled)`);
     await conn.unsafe(`alter table ledger_entries reset (autovacuum_enabled)`);
     step('vacuum analyze');
-    return steps.join(', ');
+    return summary();
   } finally {
     await conn.unsafe(`drop table if exists bench_src, bench_debtors`).catch(() => {});
     conn.release();

@@ -92,3 +92,28 @@ export function table(header: string[], rows: string[][]): string {
 export function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
+
+/** Labelled lap times for a multi-step load: `step('accounts')` records the time since the previous step. */
+export function stepTimer(): { step: (label: string) => void; note: (text: string) => void; summary: () => string } {
+  const steps: string[] = [];
+  let t = performance.now();
+  return {
+    step(label) {
+      const now = performance.now();
+      steps.push(`${label} ${seconds(now - t)}`);
+      t = now;
+    },
+    note: (text) => void steps.push(text),
+    summary: () => steps.join(', '),
+  };
+}
+
+/**
+ * Session settings for a bulk load as the owner: more memory for sorts and index builds, and (superuser only)
+ * no per-row foreign-key triggers — the generated rows are consistent by construction.
+ */
+export async function prepareBulkLoad(conn: { unsafe(q: string): PromiseLike<unknown> }): Promise<void> {
+  await conn.unsafe(`set maintenance_work_mem = '256MB'`);
+  await conn.unsafe(`set work_mem = '64MB'`);
+  await Promise.resolve(conn.unsafe(`set session_replication_role = replica`)).catch(() => console.log('  (not superuser: foreign keys checked during the load)'));
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pgErrorOf } from '../src/shared/db-errors.js';
 import { startHarness, type AdminQuery, type Harness, type TestTenant } from './harness.js';
+import { asApp as asAppIn, count, failure } from './sql-fixtures.js';
 
 /**
  * ARCHITECTURE.md §3, layer 3, on its own: raw SQL as the app role, bypassing every repository filter.
@@ -44,41 +44,7 @@ afterAll(async () => h?.close());
 
 const tenantColumn = (table: string) => (table === 'tenants' ? 'id' : 'tenant_id');
 
-/** Runs `fn` as the app role, with `tenant` set (or nothing set), in a transaction that is always rolled back. */
-async function asApp<T>(tenant: string | null, fn: (q: AdminQuery) => Promise<T>): Promise<T> {
-  const ROLLBACK = Symbol('rollback');
-  let result: T | undefined;
-  try {
-    await h.db.admin.transaction(async (q) => {
-      await q(`select set_config('role', 'arrears_app', true)`);
-      if (tenant !== null) await q(`select set_config('app.tenant_id', $1, true)`, [tenant]);
-      const [who] = await q<{ u: string; s: boolean }>(`select current_user as u, current_setting('is_superuser') = 'on' as s`);
-      expect(who).toEqual({ u: 'arrears_app', s: false });
-      result = await fn(q);
-      throw ROLLBACK;
-    });
-  } catch (err) {
-    if (err !== ROLLBACK) throw err;
-  }
-  return result as T;
-}
-
-async function count(q: AdminQuery, sql: string, params: unknown[] = []): Promise<number> {
-  const rows = await q<{ n: number }>(sql, params);
-  return Number(rows[0]!.n);
-}
-
-/** The database error a statement must fail with: its SQLSTATE and message. */
-async function failure(p: Promise<unknown>): Promise<{ code: string | undefined; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    let root: unknown = err;
-    while (root && typeof root === 'object' && 'cause' in root && (root as { cause?: unknown }).cause) root = (root as { cause: unknown }).cause;
-    return { code: pgErrorOf(err)?.code, message: String((root as Error).message) };
-  }
-  throw new Error('expected the statement to fail, but it succeeded');
-}
+const asApp = <T>(tenant: string | null, fn: (q: AdminQuery) => Promise<T>) => asAppIn(h, tenant, fn);
 
 describe('RLS as the app role, by raw SQL', () => {
   it('the superuser sees tenant A’s rows in every seeded table (so the checks below are not vacuous)', async () => {

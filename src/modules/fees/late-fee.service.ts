@@ -239,16 +239,6 @@ export class LateFeeService {
     return { rows: rows.slice(0, first), hasNextPage: rows.length > first };
   }
 
-  versions(actor: TenantActor, policyId: string): Promise<PolicyVersionRow[]> {
-    const s = scopeOf(actor);
-    return this.db.tenant(s.db, (tx) => lateFeeRepository.versions(tx, s.tenantId, policyId));
-  }
-
-  versionsByIds(actor: TenantActor, ids: readonly string[]): Promise<PolicyVersionRow[]> {
-    const s = scopeOf(actor);
-    return this.db.tenant(s.db, (tx) => lateFeeRepository.versionsByIds(tx, s.tenantId, ids));
-  }
-
   policiesByIds(actor: TenantActor, ids: readonly string[]): Promise<PolicyRow[]> {
     const s = scopeOf(actor);
     return this.db.tenant(s.db, (tx) => lateFeeRepository.findPolicies(tx, s.tenantId, ids));
