@@ -13,6 +13,10 @@ import { LastUsedTracker } from './modules/tenancy/last-used.tracker.js';
 import { TenancyService } from './modules/tenancy/tenancy.service.js';
 import { FeeWaiverService } from './modules/fees/fee-waiver.service.js';
 import { LateFeeService, type LateFeeOptions } from './modules/fees/late-fee.service.js';
+import { PaymentService } from './modules/plans/payment.service.js';
+import { PlanService } from './modules/plans/plan.service.js';
+import { PromiseService } from './modules/plans/promise.service.js';
+import { SettlementService } from './modules/plans/settlement.service.js';
 
 export interface Services {
   audit: AuditService;
@@ -27,6 +31,10 @@ export interface Services {
   alerts: AlertService;
   lateFees: LateFeeService;
   feeWaivers: FeeWaiverService;
+  plans: PlanService;
+  payments: PaymentService;
+  promises: PromiseService;
+  settlements: SettlementService;
 }
 
 export interface ServiceDeps {
@@ -57,5 +65,9 @@ export function buildServices(d: ServiceDeps): Services {
     alerts: new AlertService(d.database, d.clock, audit),
     lateFees: new LateFeeService(d.database, d.clock, audit, d.lateFees ?? DEFAULT_LATE_FEE_OPTIONS),
     feeWaivers: new FeeWaiverService(d.database, d.clock, audit),
+    plans: new PlanService(d.database, d.clock, audit),
+    payments: new PaymentService(d.database, d.clock, audit),
+    promises: new PromiseService(d.database, d.clock, audit),
+    settlements: new SettlementService(d.database, d.clock, audit),
   };
 }

@@ -9,3 +9,7 @@ export * from '../modules/accounts/ledger.table.js';
 export * from '../modules/accounts/delinquency.table.js';
 export * from '../modules/accounts/alert.table.js';
 export * from '../modules/fees/late-fee.table.js';
+export * from '../modules/plans/plan.table.js';
+export * from '../modules/plans/promise.table.js';
+export * from '../modules/plans/settlement.table.js';
+export * from '../modules/plans/payment.table.js';

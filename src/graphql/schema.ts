@@ -10,6 +10,10 @@ import { AuditResolver } from '../modules/audit/audit.resolver.js';
 import { AccountLateFeesResolver, LateFeeExplanationResolver, LateFeePolicyResolver, LateFeeResolver, LedgerEntryLateFeeResolver } from '../modules/fees/late-fee.resolver.js';
 import { DebtorResolver } from '../modules/debtors/debtor.resolver.js';
 import { TenancyResolver } from '../modules/tenancy/tenancy.resolver.js';
+import { PaymentResolver } from '../modules/plans/payment.resolver.js';
+import { PlanResolver } from '../modules/plans/plan.resolver.js';
+import { PromiseResolver } from '../modules/plans/promise.resolver.js';
+import { SettlementResolver } from '../modules/plans/settlement.resolver.js';
 import { authChecker } from './auth-checker.js';
 
 let cached: Promise<GraphQLSchema> | null = null;
@@ -55,6 +59,10 @@ export function getSchema(): Promise<GraphQLSchema> {
       AccountLateFeesResolver,
       LedgerEntryLateFeeResolver,
       LateFeeExplanationResolver,
+      PlanResolver,
+      PaymentResolver,
+      PromiseResolver,
+      SettlementResolver,
     ],
     authChecker,
     // Unauthorized fields throw from the checker with our own codes; this only sets the default.

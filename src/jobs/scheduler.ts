@@ -5,8 +5,9 @@ import type { Services } from '../services.js';
 import { safeError } from '../shared/logger.js';
 
 /**
- * Periodic work for every active tenant: assess late fees as of the tenant's today, record delinquency
- * bucket changes, then evaluate early-warning rules. Safe on several processes at once: each step is
+ * Periodic work for every active tenant: assess late fees as of the tenant's today, evaluate plans (missed
+ * installments, broken plans), promises and settlement expiry, record delinquency bucket changes, then
+ * evaluate early-warning rules. Safe on several processes at once: each step is
  * idempotent (fees have a unique (account, period) key and accrual locks its batches SKIP LOCKED; bucket
  * history is written only on change; alerts have a unique open key).
  */
@@ -22,6 +23,14 @@ export async function runTenantJobs(db: Database, services: Services, log: Logge
         async () => {
           const f = await services.lateFees.assess(actor, null, 'schedule');
           if (f.feesPosted) log.info({ tenantId: tenant_id, runId: f.id, feesPosted: f.feesPosted, totals: f.totals }, 'late fees assessed');
+        },
+      ],
+      [
+        // Before alerts: broken promises feed the early-warning rules.
+        'plans, promises and settlements',
+        async () => {
+          const e = await services.plans.evaluate(actor);
+          if (e.installmentsMissed || e.plansBroken || e.promisesBroken || e.promisesPartiallyKept || e.settlementsExpired) log.info({ tenantId: tenant_id, ...e }, 'plans evaluated');
         },
       ],
       [

@@ -20,6 +20,7 @@ import { delinquencyRepository } from './delinquency.repository.js';
 import { idempotencyRepository, ledgerRepository, type LedgerInsert, type LedgerRow } from './ledger.repository.js';
 import { portfolioRepository } from './portfolio.repository.js';
 import { scopeOf } from './scope.js';
+import { paymentRepository } from '../plans/payment.repository.js';
 
 export type ProductType = (typeof PRODUCT_TYPES)[number];
 
@@ -360,6 +361,9 @@ export class AccountService {
       const prior = await idempotencyRepository.claim(tx, s.tenantId, 'ledger.reverse', input.idempotencyKey, hash, groupId);
       if (prior) return this.replay(tx, s.tenantId, prior, hash, account.id);
       if (original.kind === 'reversal') throw AppError.badInput('input.entryId', 'is itself a reversal; post a new entry instead');
+      // A recorded payment's entries move installments, promises and settlements too: reversed as a whole.
+      const payment = original.kind === 'payment' ? await paymentRepository.byLedgerGroup(tx, s.tenantId, original.groupId) : null;
+      if (payment) throw AppError.conflict(`Entry ${entryId} belongs to payment ${payment}; reverse it with reversePayment`, { field: 'input.entryId', paymentId: payment });
       if (await ledgerRepository.isReversed(tx, s.tenantId, entryId)) throw AppError.conflict(`Entry ${entryId} is already reversed`, { field: 'input.entryId' });
       if (original.kind === 'fee' && (await ledgerRepository.hasLiveWaivers(tx, s.tenantId, entryId))) {
         throw AppError.conflict(`Fee ${entryId} has waivers; reverse its waiver entries first`, { field: 'input.entryId' });

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, date, foreignKey, index, integer, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, date, foreignKey, index, integer, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, tenantId, tenantPolicy, tstz, updatedAt } from '../../db/columns.js';
 import { debtors } from '../debtors/debtor.table.js';
 import { portfolios } from './portfolio.table.js';
@@ -46,6 +46,11 @@ export const accounts = pgTable(
     feeAnchorOn: date('fee_anchor_on', { mode: 'string' }),
     feeNextOn: date('fee_next_on', { mode: 'string' }),
     feeRulesGen: text('fee_rules_gen'),
+    /**
+     * Set while an installment plan holds the account: whether its terms freeze late fees. null when no plan
+     * does (an account put in_plan by hand follows its late-fee policy's freezeWhileInPlan).
+     */
+    planFreezesFees: boolean('plan_freezes_fees'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

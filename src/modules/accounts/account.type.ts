@@ -55,8 +55,12 @@ export enum AlertMetricEnum {
   DAYS_PAST_DUE = 'days_past_due',
   OUTSTANDING_BALANCE = 'outstanding_balance',
   OVERDUE_RATIO = 'overdue_ratio',
+  BROKEN_PROMISES = 'broken_promises',
 }
-registerEnumType(AlertMetricEnum, { name: 'AlertMetric', description: 'days_past_due: days; outstanding_balance: minor units; overdue_ratio: basis points (5000 = 50%).' });
+registerEnumType(AlertMetricEnum, {
+  name: 'AlertMetric',
+  description: 'days_past_due: days; outstanding_balance: minor units; overdue_ratio: basis points (5000 = 50%); broken_promises: promises to pay on the account (or its plan) broken in the last 180 days.',
+});
 
 @ObjectType({ description: 'An exact amount: integer minor units plus the currency; `decimal` is the same value for display.' })
 export class Money {

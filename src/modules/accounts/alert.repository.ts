@@ -92,11 +92,20 @@ export const alertRepository = {
                greatest(0, a.principal_balance + a.interest_balance + a.fee_balance - coalesce(fut.not_yet_due, 0)) as overdue
         from accounts a left join fut on fut.account_id = a.id
         where a.tenant_id = ${tenantId} and a.status not in ('closed', 'paid_off', 'settled', 'written_off')
+      ), bp as (
+        select x.account_id, count(*)::bigint as n from (
+          select p.account_id, p.id from promises p
+          where p.tenant_id = ${tenantId} and p.status = 'broken' and p.account_id is not null and p.promised_on >= ${asOf}::date - 180
+          union
+          select pa.account_id, p.id from promises p join plan_accounts pa on pa.tenant_id = p.tenant_id and pa.plan_id = p.plan_id
+          where p.tenant_id = ${tenantId} and p.status = 'broken' and p.plan_id is not null and p.promised_on >= ${asOf}::date - 180
+        ) x group by x.account_id
       ), v as (
         select r.id as rule_id, m.id as account_id, r.threshold,
                case r.metric
                  when 'days_past_due' then m.dpd
                  when 'outstanding_balance' then m.owed
+                 when 'broken_promises' then coalesce((select bp.n from bp where bp.account_id = m.id), 0)
                  else case when m.owed > 0 then div(m.overdue::numeric * 10000, m.owed)::bigint else 0 end
                end as value
         from alert_rules r join m on (r.metric <> 'outstanding_balance' or r.currency = m.currency)

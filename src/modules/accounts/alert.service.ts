@@ -28,7 +28,7 @@ export class AlertService {
     const p = new Problems();
     const name = lineText(p, 'input.name', input.name, 200);
     const t = parseMinorUnits(input.threshold, { allowZero: true });
-    if (typeof t === 'string') p.add('input.threshold', t.replace('minor units', input.metric === 'outstanding_balance' ? 'minor units' : input.metric === 'days_past_due' ? 'days' : 'basis points'));
+    if (typeof t === 'string') p.add('input.threshold', t.replace('minor units', input.metric === 'outstanding_balance' ? 'minor units' : input.metric === 'days_past_due' ? 'days' : input.metric === 'broken_promises' ? 'promises' : 'basis points'));
     const currency = input.currency?.trim().toUpperCase() ?? null;
     if (input.metric === 'outstanding_balance') {
       if (!currency) p.add('input.currency', 'is required for an outstanding_balance rule');
@@ -37,6 +37,7 @@ export class AlertService {
     if (typeof t === 'bigint') {
       if (input.metric === 'overdue_ratio' && t > 10000n) p.add('input.threshold', 'is in basis points: 10000 (100%) at most');
       if (input.metric === 'days_past_due' && t > 36500n) p.add('input.threshold', 'is in days: 36500 at most');
+      if (input.metric === 'broken_promises' && t > 1000n) p.add('input.threshold', 'is a count of broken promises: 1000 at most');
     }
     if (!p.empty) throw AppError.badInputMany(p.list);
     return this.db.tenant(s.db, async (tx) => {

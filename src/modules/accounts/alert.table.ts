@@ -3,11 +3,12 @@ import { bigint, boolean, check, foreignKey, index, pgTable, primaryKey, text, u
 import { createdAt, id, tenantId, tenantPolicy, tstz } from '../../db/columns.js';
 import { accounts } from './account.table.js';
 
-export const ALERT_METRICS = ['days_past_due', 'outstanding_balance', 'overdue_ratio'] as const;
+export const ALERT_METRICS = ['days_past_due', 'outstanding_balance', 'overdue_ratio', 'broken_promises'] as const;
 
 /**
  * An early-warning threshold (预警). days_past_due: days; outstanding_balance: minor units of `currency`;
- * overdue_ratio: basis points of overdue / total owed (5000 = 50%).
+ * overdue_ratio: basis points of overdue / total owed (5000 = 50%); broken_promises: promises to pay on the
+ * account (directly or through its plan) broken in the last 180 days.
  */
 export const alertRules = pgTable(
   'alert_rules',
@@ -23,7 +24,7 @@ export const alertRules = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.id] }),
-    check('alert_rules_metric_check', sql`${t.metric} in ('days_past_due', 'outstanding_balance', 'overdue_ratio')`),
+    check('alert_rules_metric_check', sql`${t.metric} in ('days_past_due', 'outstanding_balance', 'overdue_ratio', 'broken_promises')`),
     check('alert_rules_currency_check', sql`(${t.metric} = 'outstanding_balance') = (${t.currency} is not null)`),
     check('alert_rules_threshold_check', sql`${t.threshold} >= 0`),
     tenantPolicy('alert_rules'),

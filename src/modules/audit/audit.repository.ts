@@ -41,6 +41,27 @@ export const auditRepository = {
     return row;
   },
 
+  /** Reserves `n` sequence numbers: returns the last one, and the hash the first links to. */
+  async advanceHeadBy(tx: Tx, tenantId: string, n: number, genesis: string): Promise<{ seq: number; prevHash: string }> {
+    const rows = await tx
+      .insert(auditHeads)
+      .values({ tenantId, seq: n, hash: genesis })
+      .onConflictDoUpdate({ target: auditHeads.tenantId, set: { seq: sql`${auditHeads.seq} + ${n}` } })
+      .returning({ seq: auditHeads.seq, prevHash: auditHeads.hash });
+    const row = rows[0];
+    if (!row) throw new Error('audit head upsert returned nothing');
+    return row;
+  },
+
+  async appendMany(tx: Tx, tenantId: string, events: readonly StoredEvent[]): Promise<void> {
+    for (let i = 0; i < events.length; i += 1000) {
+      const chunk = events.slice(i, i + 1000);
+      const insert = tx.insert(auditEvents).values(chunk.map((e) => ({ ...e, tenantId })));
+      const q = sql`with ins as (${insert.getSQL()}) update ${auditHeads} set hash = ${chunk[chunk.length - 1]!.hash} where ${auditHeads.tenantId} = ${tenantId}`;
+      await tx.execute(q);
+    }
+  },
+
   async append(tx: Tx, tenantId: string, event: StoredEvent): Promise<void> {
     // One statement: the event and the head's new hash move together.
     const insert = tx.insert(auditEvents).values({ ...event, tenantId });

@@ -46,6 +46,42 @@ export class AuditService {
     await auditRepository.append(tx, tenantId, stored);
   }
 
+  /**
+   * Many events in one transaction with one head advance and one insert (a job's per-entity events): the chain
+   * is the same as recording them one by one, in order.
+   */
+  async recordMany(tx: Tx, actor: TenantActor, entries: readonly AuditEntry[]): Promise<void> {
+    if (!entries.length) return;
+    if (entries.length === 1) return this.record(tx, actor, entries[0]!);
+    const tenantId = actor.principal.tenantId;
+    const { seq: last, prevHash: head } = await auditRepository.advanceHeadBy(tx, tenantId, entries.length, GENESIS_HASH);
+    let prevHash = head;
+    const stored: StoredEvent[] = [];
+    const now = this.clock.now();
+    entries.forEach((entry, i) => {
+      const event = {
+        tenantId,
+        seq: last - entries.length + 1 + i,
+        id: uuidv7(),
+        occurredAt: now,
+        actorKind: actor.principal.kind,
+        actorId: actor.principal.actorId,
+        action: entry.action,
+        entityType: entry.entityType,
+        entityId: entry.entityId,
+        before: entry.before,
+        after: entry.after,
+        requestId: actor.requestId,
+        ip: actor.ip,
+        userAgent: actor.userAgent,
+      };
+      const hash = hashEvent(event, prevHash);
+      stored.push({ ...event, prevHash, hash });
+      prevHash = hash;
+    });
+    await auditRepository.appendMany(tx, tenantId, stored);
+  }
+
   list(actor: TenantActor, filter: AuditFilter, limit: number, beforeSeq: number | null): Promise<AuditRow[]> {
     const tenantId = actor.principal.tenantId;
     return this.db.tenant({ tenantId }, (tx) => auditRepository.list(tx, tenantId, filter, limit, beforeSeq));

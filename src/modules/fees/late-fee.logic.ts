@@ -49,6 +49,11 @@ export interface AccountFacts {
   /** Ledger entries effective after `anchor`: they turn today's balances into any earlier day's. */
   later: readonly DatedAmount[];
   debtorBankrupt: boolean;
+  /**
+   * While an installment plan holds the account, its agreed terms decide whether fees freeze; null (an account
+   * put in_plan by hand) leaves it to the policy's freezeWhileInPlan.
+   */
+  planFreezesFees?: boolean | null;
   debtorDeceased: boolean;
   /** Period keys already assessed on this account. */
   assessedPeriods: ReadonlySet<string>;
@@ -579,7 +584,7 @@ export function roundingText(currency: string): string {
 
 const HELD: Partial<Record<SkipReason, string>> = {
   disputed: 'the account was disputed',
-  frozen_in_plan: 'the account was in a repayment plan and the policy freezes fees meanwhile',
+  frozen_in_plan: 'the account was in a repayment plan whose terms (or, without a plan record, the policy) freeze fees meanwhile',
   debtor_bankrupt: 'the debtor was flagged bankrupt',
   debtor_deceased: 'the debtor was flagged deceased',
 };
@@ -607,7 +612,7 @@ export function evaluateAccount(rules: PolicyRules, ref: PolicyRef, facts: Accou
       ? 'debtor_bankrupt'
       : facts.status === 'disputed'
         ? 'disputed'
-        : facts.status === 'in_plan' && rules.freezeWhileInPlan
+        : facts.status === 'in_plan' && (facts.planFreezesFees ?? rules.freezeWhileInPlan)
           ? 'frozen_in_plan'
           : null;
   if (held) {

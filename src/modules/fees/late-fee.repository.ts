@@ -29,6 +29,8 @@ export interface BatchAccountRow {
   deceased: boolean;
   account_policy_id: string | null;
   account_charge_from: string | null;
+  /** Set while an installment plan holds the account: whether its terms freeze fees. */
+  plan_freezes_fees: boolean | null;
 }
 
 export interface LaterEntryRow {
@@ -283,7 +285,7 @@ export const lateFeeRepository = {
     const result = await tx.execute(sql`
       select a.id, a.portfolio_id, a.product_type, a.currency, a.status, a.original_principal::text, a.due_on::text,
              a.principal_balance::text, a.interest_balance::text, a.fee_balance::text, a.fee_basis_due_on::text as anchor_on,
-             d.bankrupt, d.deceased, att.policy_id as account_policy_id, att.charge_from::text as account_charge_from
+             d.bankrupt, d.deceased, att.policy_id as account_policy_id, att.charge_from::text as account_charge_from, a.plan_freezes_fees
       from accounts a
       join debtors d on d.tenant_id = a.tenant_id and d.id = a.debtor_id
       left join late_fee_attachments att on att.tenant_id = a.tenant_id and att.account_id = a.id
@@ -303,7 +305,7 @@ export const lateFeeRepository = {
     const result = await tx.execute(sql`
       select a.id, a.portfolio_id, a.product_type, a.currency, a.status, a.original_principal::text, a.due_on::text,
              a.principal_balance::text, a.interest_balance::text, a.fee_balance::text, a.fee_basis_due_on::text as anchor_on,
-             d.bankrupt, d.deceased, att.policy_id as account_policy_id, att.charge_from::text as account_charge_from
+             d.bankrupt, d.deceased, att.policy_id as account_policy_id, att.charge_from::text as account_charge_from, a.plan_freezes_fees
       from accounts a
       join debtors d on d.tenant_id = a.tenant_id and d.id = a.debtor_id
       left join late_fee_attachments att on att.tenant_id = a.tenant_id and att.account_id = a.id

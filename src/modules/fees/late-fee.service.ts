@@ -117,6 +117,7 @@ function factsOf(row: BatchAccountRow, later: AccountFacts['later'], assessed: {
     balances: { principal: BigInt(row.principal_balance), interest: BigInt(row.interest_balance), fee: BigInt(row.fee_balance) },
     later,
     debtorBankrupt: row.bankrupt,
+    planFreezesFees: row.plan_freezes_fees ?? null,
     debtorDeceased: row.deceased,
     assessedPeriods: assessed?.periods ?? new Set(),
     assessedTotal: assessed?.total ?? 0n,
