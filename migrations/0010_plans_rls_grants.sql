@@ -37,45 +37,40 @@ CREATE TRIGGER installment_payments_append_only BEFORE UPDATE OR DELETE ON "inst
 CREATE TRIGGER installment_payments_no_truncate BEFORE TRUNCATE ON "installment_payments"
   FOR EACH STATEMENT EXECUTE FUNCTION arrears_refuse_change();
 --> statement-breakpoint
--- Portfolio-scoped principals: rows tied to accounts are visible only through an account the session may
--- see (the EXISTS is itself filtered by the accounts policies). A plan or settlement is visible when one of its
--- accounts is; the application layer further requires all of them (and answers NOT_FOUND otherwise).
+-- Portfolio-scoped principals: a plan, settlement offer or payment is visible only when every portfolio it
+-- spans (portfolio_ids, recorded when it is made; accounts in an open plan or offer cannot move) is in scope.
+-- Rows hanging off them follow their parent; promises follow their account or plan.
+--> statement-breakpoint
+CREATE POLICY "plans_portfolio_scope" ON "plans" AS RESTRICTIVE FOR ALL TO arrears_app
+  USING ((select nullif(current_setting('app.portfolio_ids', true), '')) IS NULL OR "plans".portfolio_ids <@ CAST((select nullif(current_setting('app.portfolio_ids', true), '')) AS uuid[]));
+--> statement-breakpoint
+CREATE POLICY "settlement_offers_portfolio_scope" ON "settlement_offers" AS RESTRICTIVE FOR ALL TO arrears_app
+  USING ((select nullif(current_setting('app.portfolio_ids', true), '')) IS NULL OR "settlement_offers".portfolio_ids <@ CAST((select nullif(current_setting('app.portfolio_ids', true), '')) AS uuid[]));
+--> statement-breakpoint
+CREATE POLICY "payments_portfolio_scope" ON "payments" AS RESTRICTIVE FOR ALL TO arrears_app
+  USING ((select nullif(current_setting('app.portfolio_ids', true), '')) IS NULL OR "payments".portfolio_ids <@ CAST((select nullif(current_setting('app.portfolio_ids', true), '')) AS uuid[]));
 --> statement-breakpoint
 CREATE POLICY "plan_accounts_portfolio_scope" ON "plan_accounts" AS RESTRICTIVE FOR ALL TO arrears_app
   USING ((select nullif(current_setting('app.portfolio_ids', true), '')) IS NULL
-         OR EXISTS (SELECT 1 FROM "accounts" a WHERE a.tenant_id = "plan_accounts".tenant_id AND a.id = "plan_accounts".account_id));
---> statement-breakpoint
-CREATE POLICY "settlement_accounts_portfolio_scope" ON "settlement_accounts" AS RESTRICTIVE FOR ALL TO arrears_app
-  USING ((select nullif(current_setting('app.portfolio_ids', true), '')) IS NULL
-         OR EXISTS (SELECT 1 FROM "accounts" a WHERE a.tenant_id = "settlement_accounts".tenant_id AND a.id = "settlement_accounts".account_id));
---> statement-breakpoint
-CREATE POLICY "payment_accounts_portfolio_scope" ON "payment_accounts" AS RESTRICTIVE FOR ALL TO arrears_app
-  USING ((select nullif(current_setting('app.portfolio_ids', true), '')) IS NULL
-         OR EXISTS (SELECT 1 FROM "accounts" a WHERE a.tenant_id = "payment_accounts".tenant_id AND a.id = "payment_accounts".account_id));
---> statement-breakpoint
-CREATE POLICY "plans_portfolio_scope" ON "plans" AS RESTRICTIVE FOR ALL TO arrears_app
-  USING ((select nullif(current_setting('app.portfolio_ids', true), '')) IS NULL
-         OR EXISTS (SELECT 1 FROM "plan_accounts" pa WHERE pa.tenant_id = "plans".tenant_id AND pa.plan_id = "plans".id));
+         OR EXISTS (SELECT 1 FROM "plans" x WHERE x.tenant_id = "plan_accounts".tenant_id AND x.id = "plan_accounts".plan_id));
 --> statement-breakpoint
 CREATE POLICY "plan_installments_portfolio_scope" ON "plan_installments" AS RESTRICTIVE FOR ALL TO arrears_app
   USING ((select nullif(current_setting('app.portfolio_ids', true), '')) IS NULL
-         OR EXISTS (SELECT 1 FROM "plan_accounts" pa WHERE pa.tenant_id = "plan_installments".tenant_id AND pa.plan_id = "plan_installments".plan_id));
+         OR EXISTS (SELECT 1 FROM "plans" x WHERE x.tenant_id = "plan_installments".tenant_id AND x.id = "plan_installments".plan_id));
 --> statement-breakpoint
-CREATE POLICY "settlement_offers_portfolio_scope" ON "settlement_offers" AS RESTRICTIVE FOR ALL TO arrears_app
+CREATE POLICY "settlement_accounts_portfolio_scope" ON "settlement_accounts" AS RESTRICTIVE FOR ALL TO arrears_app
   USING ((select nullif(current_setting('app.portfolio_ids', true), '')) IS NULL
-         OR EXISTS (SELECT 1 FROM "settlement_accounts" sa WHERE sa.tenant_id = "settlement_offers".tenant_id AND sa.settlement_id = "settlement_offers".id));
+         OR EXISTS (SELECT 1 FROM "settlement_offers" x WHERE x.tenant_id = "settlement_accounts".tenant_id AND x.id = "settlement_accounts".settlement_id));
+--> statement-breakpoint
+CREATE POLICY "payment_accounts_portfolio_scope" ON "payment_accounts" AS RESTRICTIVE FOR ALL TO arrears_app
+  USING ((select nullif(current_setting('app.portfolio_ids', true), '')) IS NULL
+         OR EXISTS (SELECT 1 FROM "payments" x WHERE x.tenant_id = "payment_accounts".tenant_id AND x.id = "payment_accounts".payment_id));
+--> statement-breakpoint
+CREATE POLICY "installment_payments_portfolio_scope" ON "installment_payments" AS RESTRICTIVE FOR ALL TO arrears_app
+  USING ((select nullif(current_setting('app.portfolio_ids', true), '')) IS NULL
+         OR EXISTS (SELECT 1 FROM "payments" x WHERE x.tenant_id = "installment_payments".tenant_id AND x.id = "installment_payments".payment_id));
 --> statement-breakpoint
 CREATE POLICY "promises_portfolio_scope" ON "promises" AS RESTRICTIVE FOR ALL TO arrears_app
   USING ((select nullif(current_setting('app.portfolio_ids', true), '')) IS NULL
          OR EXISTS (SELECT 1 FROM "accounts" a WHERE a.tenant_id = "promises".tenant_id AND a.id = "promises".account_id)
-         OR EXISTS (SELECT 1 FROM "plan_accounts" pa WHERE pa.tenant_id = "promises".tenant_id AND pa.plan_id = "promises".plan_id));
---> statement-breakpoint
-CREATE POLICY "payments_portfolio_scope" ON "payments" AS RESTRICTIVE FOR ALL TO arrears_app
-  USING ((select nullif(current_setting('app.portfolio_ids', true), '')) IS NULL
-         OR EXISTS (SELECT 1 FROM "accounts" a WHERE a.tenant_id = "payments".tenant_id AND a.id = "payments".account_id)
-         OR EXISTS (SELECT 1 FROM "plan_accounts" pa WHERE pa.tenant_id = "payments".tenant_id AND pa.plan_id = "payments".plan_id)
-         OR EXISTS (SELECT 1 FROM "settlement_accounts" sa WHERE sa.tenant_id = "payments".tenant_id AND sa.settlement_id = "payments".settlement_id));
---> statement-breakpoint
-CREATE POLICY "installment_payments_portfolio_scope" ON "installment_payments" AS RESTRICTIVE FOR ALL TO arrears_app
-  USING ((select nullif(current_setting('app.portfolio_ids', true), '')) IS NULL
-         OR EXISTS (SELECT 1 FROM "payments" p WHERE p.tenant_id = "installment_payments".tenant_id AND p.id = "installment_payments".payment_id));
+         OR EXISTS (SELECT 1 FROM "plans" p WHERE p.tenant_id = "promises".tenant_id AND p.id = "promises".plan_id));

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
-import type { Tx } from '../../db/client.js';
+import { rowsOf, type Tx } from '../../db/client.js';
 import { accounts } from './account.table.js';
 import type { AccountStatus, LedgerSummary } from './account.logic.js';
 import { inScope, type PortfolioScope } from './portfolio.repository.js';
@@ -78,6 +78,13 @@ export const accountRepository = {
       .where(and(eq(accounts.tenantId, tenantId), eq(accounts.id, id), eq(accounts.version, version)))
       .returning();
     return rows[0] ?? null;
+  },
+
+  async inOpenNegotiation(tx: Tx, tenantId: string, id: string): Promise<boolean> {
+    const res = await tx.execute(sql`
+      select 1 from plan_accounts where tenant_id = ${tenantId} and account_id = ${id} and open
+      union all select 1 from settlement_accounts where tenant_id = ${tenantId} and account_id = ${id} and open limit 1`);
+    return rowsOf(res).length > 0;
   },
 
   /** The materialised balances move with the ledger in the same transaction; version does not (not a user edit). */

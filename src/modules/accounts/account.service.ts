@@ -269,6 +269,8 @@ export class AccountService {
       if (target.status !== 'active') throw AppError.conflict(`Portfolio ${portfolioId} is closed`, { field: 'input.portfolioId' });
       if (target.currency !== current.currency) throw AppError.badInput('input.portfolioId', `portfolio currency ${target.currency} differs from the account's ${current.currency}`);
       if (current.portfolioId === portfolioId) return current;
+      // Plans, settlements and payments record the portfolios they span (portfolio-scoped access checks them).
+      if (await accountRepository.inOpenNegotiation(tx, s.tenantId, id)) throw AppError.conflict(`Account ${id} is in an open plan or settlement offer; end it before moving the account`, { field: 'input.id' });
       // A portfolio attachment may change the account's late-fee policy: the next run looks at it again.
       const updated = await accountRepository.update(tx, s.tenantId, id, version, { portfolioId, feeRulesGen: null });
       if (!updated) throw AppError.conflict('Account changed concurrently; reload and retry');

@@ -1,10 +1,7 @@
 import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { rowsOf, type Tx } from '../../db/client.js';
-import { accounts } from '../accounts/account.table.js';
 import type { PortfolioScope } from '../accounts/portfolio.repository.js';
 import { installmentPayments, paymentAccounts, payments } from './payment.table.js';
-import { planAccounts } from './plan.table.js';
-import { settlementAccounts } from './settlement.table.js';
 
 export type PaymentRow = typeof payments.$inferSelect;
 export type PaymentInsert = Omit<typeof payments.$inferInsert, 'tenantId'>;
@@ -17,21 +14,11 @@ export interface PaymentFilter {
   settlementId?: string | null;
 }
 
-/**
- * A portfolio-scoped principal sees a payment when every account it reached (and the account it named) is in
- * scope; a payment that reached none (all held as credit) through the account it named.
- */
+/** A portfolio-scoped principal sees a payment when every account it named or reached is in scope. */
 function paymentInScope(scope: PortfolioScope) {
   if (scope === null) return undefined;
   if (!scope.length) return sql`false`;
-  const ids = `{${scope.join(',')}}`;
-  return sql`not exists (select 1 from ${paymentAccounts} pa join ${accounts} a on a.tenant_id = pa.tenant_id and a.id = pa.account_id
-      where pa.tenant_id = ${payments.tenantId} and pa.payment_id = ${payments.id} and not (a.portfolio_id = any(${ids}::uuid[])))
-    and (${payments.accountId} is null or exists (select 1 from ${accounts} a where a.tenant_id = ${payments.tenantId} and a.id = ${payments.accountId} and a.portfolio_id = any(${ids}::uuid[])))
-    and (${payments.planId} is null or not exists (select 1 from ${planAccounts} pl join ${accounts} a on a.tenant_id = pl.tenant_id and a.id = pl.account_id
-      where pl.tenant_id = ${payments.tenantId} and pl.plan_id = ${payments.planId} and not (a.portfolio_id = any(${ids}::uuid[]))))
-    and (${payments.settlementId} is null or not exists (select 1 from ${settlementAccounts} sa join ${accounts} a on a.tenant_id = sa.tenant_id and a.id = sa.account_id
-      where sa.tenant_id = ${payments.tenantId} and sa.settlement_id = ${payments.settlementId} and not (a.portfolio_id = any(${ids}::uuid[]))))`;
+  return sql`${payments.portfolioIds} <@ ${`{${scope.join(',')}}`}::uuid[]`;
 }
 
 export const paymentRepository = {

@@ -290,6 +290,7 @@ export class PaymentService {
         id: paymentId,
         idempotencyKey: raw.idempotencyKey,
         debtorId: accounts[0]!.debtorId,
+        portfolioIds: [...new Set(accounts.map((a) => a.portfolioId))].sort(),
         accountId: input.accountId,
         planId: plan?.id ?? null,
         settlementId: settlement?.id ?? null,

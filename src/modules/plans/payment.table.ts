@@ -24,6 +24,11 @@ export const payments = pgTable(
     id: id(),
     idempotencyKey: text('idempotency_key').notNull(),
     debtorId: uuid('debtor_id').notNull(),
+    /**
+     * The portfolios of the accounts it named or reached: a portfolio-scoped principal reaches it only when all of them are in scope
+     * (checked here rather than through the account rows, which such a session cannot all see).
+     */
+    portfolioIds: uuid('portfolio_ids').array().notNull(),
     accountId: uuid('account_id'),
     planId: uuid('plan_id'),
     settlementId: uuid('settlement_id'),

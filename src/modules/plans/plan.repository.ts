@@ -1,6 +1,5 @@
 import { and, asc, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { rowsOf, type Tx } from '../../db/client.js';
-import { accounts } from '../accounts/account.table.js';
 import type { PortfolioScope } from '../accounts/portfolio.repository.js';
 import { planAccounts, planInstallments, planRules, plans } from './plan.table.js';
 
@@ -17,9 +16,7 @@ export type InstallmentRow = typeof planInstallments.$inferSelect;
 function planInScope(scope: PortfolioScope) {
   if (scope === null) return undefined;
   if (!scope.length) return sql`false`;
-  return sql`not exists (select 1 from ${planAccounts} pa join ${accounts} a on a.tenant_id = pa.tenant_id and a.id = pa.account_id
-    where pa.tenant_id = ${plans.tenantId} and pa.plan_id = ${plans.id} and not (a.portfolio_id = any(${`{${scope.join(',')}}`}::uuid[])))
-    and exists (select 1 from ${planAccounts} pa where pa.tenant_id = ${plans.tenantId} and pa.plan_id = ${plans.id})`;
+  return sql`${plans.portfolioIds} <@ ${`{${scope.join(',')}}`}::uuid[]`;
 }
 
 export interface PlanFilter {

@@ -278,6 +278,7 @@ export class PlanService {
           {
             id,
             debtorId: proposal.debtorId,
+            portfolioIds: [...new Set(proposal.accounts.map((x) => x.account.portfolioId))].sort(),
             currency: proposal.currency,
             status: 'proposed',
             frequency: proposal.frequency,

@@ -2,7 +2,7 @@ import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { rowsOf, type Tx } from '../../db/client.js';
 import { accounts } from '../accounts/account.table.js';
 import type { PortfolioScope } from '../accounts/portfolio.repository.js';
-import { planAccounts } from './plan.table.js';
+import { plans } from './plan.table.js';
 import { promises } from './promise.table.js';
 
 export type PromiseRow = typeof promises.$inferSelect;
@@ -20,8 +20,7 @@ function promiseInScope(scope: PortfolioScope) {
   if (!scope.length) return sql`false`;
   const ids = `{${scope.join(',')}}`;
   return sql`(${promises.accountId} is null or exists (select 1 from ${accounts} a where a.tenant_id = ${promises.tenantId} and a.id = ${promises.accountId} and a.portfolio_id = any(${ids}::uuid[])))
-    and (${promises.planId} is null or not exists (select 1 from ${planAccounts} pl join ${accounts} a on a.tenant_id = pl.tenant_id and a.id = pl.account_id
-      where pl.tenant_id = ${promises.tenantId} and pl.plan_id = ${promises.planId} and not (a.portfolio_id = any(${ids}::uuid[]))))`;
+    and (${promises.planId} is null or exists (select 1 from ${plans} pl where pl.tenant_id = ${promises.tenantId} and pl.id = ${promises.planId} and pl.portfolio_ids <@ ${ids}::uuid[]))`;
 }
 
 export const promiseRepository = {

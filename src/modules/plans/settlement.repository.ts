@@ -1,6 +1,5 @@
 import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
-import { accounts } from '../accounts/account.table.js';
 import type { PortfolioScope } from '../accounts/portfolio.repository.js';
 import { settlementAccounts, settlementOffers } from './settlement.table.js';
 
@@ -17,10 +16,7 @@ export interface SettlementFilter {
 function settlementInScope(scope: PortfolioScope) {
   if (scope === null) return undefined;
   if (!scope.length) return sql`false`;
-  const ids = `{${scope.join(',')}}`;
-  return sql`not exists (select 1 from ${settlementAccounts} sa join ${accounts} a on a.tenant_id = sa.tenant_id and a.id = sa.account_id
-    where sa.tenant_id = ${settlementOffers.tenantId} and sa.settlement_id = ${settlementOffers.id} and not (a.portfolio_id = any(${ids}::uuid[])))
-    and exists (select 1 from ${settlementAccounts} sa where sa.tenant_id = ${settlementOffers.tenantId} and sa.settlement_id = ${settlementOffers.id})`;
+  return sql`${settlementOffers.portfolioIds} <@ ${`{${scope.join(',')}}`}::uuid[]`;
 }
 
 export const settlementRepository = {

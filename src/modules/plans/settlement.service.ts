@@ -70,6 +70,7 @@ export class SettlementService {
           {
             id: uuidv7(),
             debtorId: accounts[0]!.debtorId,
+            portfolioIds: [...new Set(accounts.map((a) => a.portfolioId))].sort(),
             currency,
             amount: amount as bigint,
             balance,

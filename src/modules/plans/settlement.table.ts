@@ -19,6 +19,11 @@ export const settlementOffers = pgTable(
     id: id(),
     version: integer('version').notNull().default(1),
     debtorId: uuid('debtor_id').notNull(),
+    /**
+     * The portfolios of its accounts: a portfolio-scoped principal reaches it only when all of them are in scope
+     * (checked here rather than through the account rows, which such a session cannot all see).
+     */
+    portfolioIds: uuid('portfolio_ids').array().notNull(),
     currency: text('currency').notNull(),
     amount: money('amount').notNull(),
     /** The accounts' total balance when offered, and the discount it makes, in basis points (rounded up). */
