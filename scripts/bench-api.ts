@@ -21,13 +21,11 @@
  * comparable). The servers stay in this process so one place owns the database's lifetime and drops it.
  */
 import 'reflect-metadata';
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { drizzle, PostgresJsDatabase, PostgresJsSession } from 'drizzle-orm/postgres-js';
@@ -42,7 +40,8 @@ import { SCOPES, systemActor, type Actor } from '../src/modules/tenancy/principa
 import { createLogger } from '../src/shared/logger.js';
 import { PiiCipher } from '../src/shared/pii-crypto.js';
 import { DebtorGenerator } from './bench-data.js';
-import type { LoadRequest, LoadResult } from './bench-load-worker.js';
+import { LoadWorker } from './bench-load-client.js';
+import type { LoadRequest } from './bench-load-worker.js';
 import { fmt, runBench, seconds, table } from './bench-util.js';
 
 const CONNECTIONS = 32;
@@ -86,37 +85,6 @@ function machineCpu(): { busy: number; total: number } {
     return { busy: total - idle, total };
   } catch {
     return { busy: NaN, total: NaN };
-  }
-}
-
-class LoadWorker {
-  private readonly child: ChildProcess;
-  private seq = 0;
-  private readonly waiting = new Map<number, { resolve: (r: LoadResult) => void; reject: (e: Error) => void }>();
-  constructor() {
-    this.child = fork(fileURLToPath(new URL('./bench-load-worker.js', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.child.on('message', (m: { ok: true; result: LoadResult } | { ok: false; id: number; error: string }) => {
-      const id = m.ok ? m.result.id : m.id;
-      const w = this.waiting.get(id);
-      this.waiting.delete(id);
-      if (!w) return;
-      if (m.ok) w.resolve(m.result);
-      else w.reject(new Error(m.error));
-    });
-    this.child.on('exit', (code) => {
-      for (const w of this.waiting.values()) w.reject(new Error(`load worker exited with ${code}`));
-      this.waiting.clear();
-    });
-  }
-  run(req: Omit<LoadRequest, 'id'>): Promise<LoadResult> {
-    const id = ++this.seq;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.child.send({ ...req, id });
-    });
-  }
-  stop(): void {
-    this.child.disconnect();
   }
 }
 

@@ -18,7 +18,16 @@ export interface LoadRequest {
   durationSeconds: number;
   /** send every 2xx latency back (for pooling across runs), not just percentiles */
   returnLatencies?: boolean;
+  /**
+   * Varying bodies instead of `body`: request n sends bodies[n % length], with every UNIQUE_TOKEN in it replaced
+   * by a value no other request of this process uses (e.g. an idempotency key). With bodies, each response is
+   * read and a 2xx whose JSON carries GraphQL `errors` is counted in graphqlErrors (its message sampled).
+   */
+  bodies?: string[];
 }
+
+/** Replaced, in LoadRequest.bodies, by a value unique to the request. */
+export const UNIQUE_TOKEN = '__UNIQUE__';
 
 export interface LoadResult {
   id: number;
@@ -36,6 +45,9 @@ export interface LoadResult {
   /** CPU time this load generator used during the measured run, in seconds */
   cpuSeconds: number;
   latencies?: number[];
+  /** only with bodies: 2xx responses carrying GraphQL errors, and the first few distinct messages */
+  graphqlErrors?: number;
+  errorSamples?: string[];
 }
 
 // autocannon ships no type declarations; this is the part of its API used here.
@@ -47,11 +59,18 @@ interface AutocannonResult {
   '2xx': number;
 }
 interface AutocannonInstance extends EventEmitter, PromiseLike<AutocannonResult> {}
+interface AutocannonRequest {
+  method?: string;
+  body?: string;
+  setupRequest?: (req: AutocannonRequest) => AutocannonRequest;
+  onResponse?: (status: number, body: string) => void;
+}
 interface AutocannonOptions {
   url: string;
   method: string;
   headers: Record<string, string>;
   body?: string;
+  requests?: AutocannonRequest[];
   connections: number;
   duration: number;
   pipelining: number;
@@ -65,14 +84,42 @@ function pct(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
+let uniqueSeq = 0;
+const uniquePrefix = `${process.pid.toString(36)}-${Date.now().toString(36)}`;
+
 async function run(req: LoadRequest, seconds: number, record: boolean): Promise<LoadResult> {
   const latencies: number[] = [];
+  let graphqlErrors = 0;
+  const errorSamples = new Set<string>();
+  let n = 0;
+  const bodies = req.bodies;
+  const requests: AutocannonRequest[] | undefined = bodies?.length
+    ? [
+        {
+          method: req.method,
+          setupRequest: (r) => ({ ...r, body: bodies[n++ % bodies.length]!.replaceAll(UNIQUE_TOKEN, `${uniquePrefix}-${++uniqueSeq}`) }),
+          onResponse: (status, body) => {
+            if (status < 200 || status >= 300 || !body.includes('"errors"')) return;
+            graphqlErrors++;
+            if (errorSamples.size < 5) {
+              try {
+                const msg = (JSON.parse(body) as { errors?: { message?: string }[] }).errors?.[0]?.message;
+                if (msg) errorSamples.add(msg.slice(0, 200));
+              } catch {
+                /* not JSON: counted, not sampled */
+              }
+            }
+          },
+        },
+      ]
+    : undefined;
   const cpu0 = process.cpuUsage();
   const instance = autocannon({
     url: req.url,
     method: req.method,
     headers: req.headers,
     body: req.body,
+    requests,
     connections: req.connections,
     duration: seconds,
     pipelining: 1,
@@ -102,6 +149,7 @@ async function run(req: LoadRequest, seconds: number, record: boolean): Promise<
     seconds: elapsed,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     latencies: req.returnLatencies ? latencies : undefined,
+    ...(bodies?.length ? { graphqlErrors: record ? graphqlErrors : 0, errorSamples: [...errorSamples] } : {}),
   };
 }
 
