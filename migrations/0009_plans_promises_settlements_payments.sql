@@ -128,6 +128,7 @@ CREATE TABLE "settlement_offers" (
 	"violations" jsonb NOT NULL,
 	"paid" bigint DEFAULT 0 NOT NULL,
 	"accepted_on" date,
+	"note" text,
 	"created_by_kind" text NOT NULL,
 	"created_by_id" text NOT NULL,
 	"approved_by_id" text,

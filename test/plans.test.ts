@@ -220,6 +220,88 @@ describe('bad input names the field and writes nothing', () => {
   });
 });
 
+describe('bad input on the other plan, promise and settlement mutations', () => {
+  it('rules, cancel/reject reasons, evaluation date, reversal reason and kind name their field and write nothing', async () => {
+    const t = await h.tenant();
+    const { a } = await setup(t);
+    const plan = await threeMonthly(t, a.id);
+    const paid = await payNow(t, { planId: plan.id, amount: '1000' });
+    const before = await counts(t);
+    const rules = expectError(await setRules(t, { graceDays: -1, waterfall: ['FEE', 'PRINCIPAL'] }), 'BAD_USER_INPUT', 'input.rules.waterfall');
+    expect(rules.ext.problems.map((x: any) => x.field).sort()).toEqual(['input.rules.graceDays', 'input.rules.waterfall']);
+    expectError(await t.gql(`mutation($id: ID!) { cancelPlan(id: $id, reason: "  ") { id } }`, { id: plan.id }), 'BAD_USER_INPUT', 'reason');
+    expectError(await t.gql(`mutation($id: ID!) { rejectPlan(id: $id, reason: "") { id } }`, { id: plan.id }), 'BAD_USER_INPUT', 'reason');
+    // Today is 2026-07-30: an evaluation as of tomorrow is refused.
+    expectError(await evaluate(t, { asOf: '2026-07-31' }), 'BAD_USER_INPUT', 'asOf');
+    expectError(await reversePaymentRaw(t, paid.payment.id, ''), 'BAD_USER_INPUT', 'input.reason');
+    expectError(await t.gql(`mutation { clearPortfolioPlanRules(portfolioId: "not-a-uuid") }`), 'BAD_USER_INPUT', 'portfolioId');
+    expect(await counts(t)).toEqual(before);
+    expect((await getPlan(t, plan.id)).status).toBe('ACTIVE');
+  });
+
+  it('promises and settlement offers: past dates, wrong currency, two targets, more than the balance, empty reasons', async () => {
+    const t = await h.tenant();
+    const { a } = await setup(t);
+    const before = await counts(t);
+    expectError(await createPromiseRaw(t, { accountId: a.id, amount: '5000', promisedOn: '2026-07-29' }), 'BAD_USER_INPUT', 'input.promisedOn');
+    expectError(await createPromiseRaw(t, { accountId: a.id, amount: '5000', currency: 'EUR', promisedOn: '2026-08-05' }), 'BAD_USER_INPUT', 'input.currency');
+    expectError(await createPromiseRaw(t, { accountId: a.id, planId: a.id, amount: '5000', promisedOn: '2026-08-05' }), 'BAD_USER_INPUT', 'input');
+    expectError(await createPromiseRaw(t, { accountId: a.id, amount: '0', promisedOn: '2026-08-05' }), 'BAD_USER_INPUT', 'input.amount');
+    // 103000 owed: an offer of 103001 is not a settlement.
+    expectError(await offerRaw(t, { accountIds: [a.id], amount: '103001', expiresOn: '2026-08-15' }), 'BAD_USER_INPUT', 'input.amount');
+    expectError(await offerRaw(t, { accountIds: [a.id], amount: '80000', expiresOn: '2026-07-29' }), 'BAD_USER_INPUT', 'input.expiresOn');
+    expectError(await offerRaw(t, { accountIds: [a.id, a.id], amount: '80000', expiresOn: '2026-08-15' }), 'BAD_USER_INPUT', 'input.accountIds');
+    expect(await counts(t)).toEqual(before);
+    const [offers] = await h.db.admin.query<{ n: number }>('select count(*)::int as n from settlement_offers where tenant_id = $1', [t.id]);
+    expect(Number(offers!.n)).toBe(0);
+    const promise = ok(await createPromiseRaw(t, { accountId: a.id, amount: '5000', promisedOn: '2026-08-05' })).createPromise;
+    expectError(await t.gql(`mutation($id: ID!) { cancelPromise(id: $id, reason: "") { id } }`, { id: promise.id }), 'BAD_USER_INPUT', 'reason');
+    const offer = ok(await offerRaw(t, { accountIds: [a.id], amount: '80000', expiresOn: '2026-08-15', note: 'agreed on the phone\nwith the debtor' })).createSettlementOffer;
+    expectError(await t.gql(`mutation($id: ID!) { withdrawSettlementOffer(id: $id, reason: "") { id } }`, { id: offer.id }), 'BAD_USER_INPUT', 'reason');
+    expect((await getPromise(t, promise.id)).status).toBe('PENDING');
+    const stored = ok(await t.gql(`query($id: ID!) { settlementOffer(id: $id) { status note } }`, { id: offer.id })).settlementOffer;
+    expect(stored).toEqual({ status: 'OFFERED', note: 'agreed on the phone\nwith the debtor' });
+  });
+});
+
+describe('one negotiation at a time, and the audit trail of a proposal', () => {
+  it('no plan on an account with an open settlement offer, and no offer on an account in an active plan (CONFLICT)', async () => {
+    const t = await h.tenant();
+    const { p, did, a } = await setup(t);
+    const b = await standardAccount(t, did, p.id);
+    ok(await offerRaw(t, { accountIds: [a.id], amount: '80000', expiresOn: '2026-08-15' }));
+    expectError(await proposeRaw(t, { accountIds: [a.id], startOn: '2026-07-30', installmentCount: 3, frequency: 'MONTHLY' }), 'CONFLICT', 'input.accountIds');
+    expectError(await previewRaw(t, { accountIds: [a.id], startOn: '2026-07-30', installmentCount: 3, frequency: 'MONTHLY' }), 'CONFLICT', 'input.accountIds');
+    await threeMonthly(t, b.id);
+    expectError(await offerRaw(t, { accountIds: [b.id], amount: '80000', expiresOn: '2026-08-15' }), 'CONFLICT', 'input.accountIds');
+  });
+
+  it('a proposal activated at once writes one audit event that says both', async () => {
+    const t = await h.tenant();
+    const { a } = await setup(t);
+    const plan = await threeMonthly(t, a.id);
+    const events = ok(await t.gql(`query($id: String) { auditEvents(first: 10, filter: { entityId: $id }) { edges { node { action after } } } }`, { id: plan.id })).auditEvents.edges.map((e: any) => e.node);
+    expect(events.map((e: any) => e.action)).toEqual(['plan.propose']);
+    expect(events[0].after.status).toBe('active');
+    expect(events[0].after.statusChanges).toEqual([{ accountId: a.id, from: 'current', to: 'in_plan' }]);
+  });
+
+  it('a broken plan leaves an account someone disputed meanwhile DISPUTED (only the hold ends)', async () => {
+    const t = await h.tenant();
+    ok(await setRules(t, { graceDays: 0, missedToBreak: 1 }));
+    const { a } = await setup(t);
+    await threeMonthly(t, a.id);
+    const v = (await getAccount(t, a.id)).version;
+    ok(await t.gql(`mutation($i: ChangeAccountStatusInput!) { changeAccountStatus(input: $i) { id } }`, { i: { id: a.id, version: v, status: 'DISPUTED', reason: 'debtor disputes' } }));
+    // Installment 1 due 07-30, grace 0 → missed from 07-31, and one missed installment breaks the plan.
+    setToday('2026-07-31');
+    expect(ok(await evaluate(t)).evaluatePlans).toMatchObject({ installmentsMissed: 1, plansBroken: 1 });
+    expect((await getAccount(t, a.id)).status).toBe('DISPUTED');
+    const [row] = await h.db.admin.query<{ f: boolean | null }>('select plan_freezes_fees as f from accounts where tenant_id = $1 and id = $2', [t.id, a.id]);
+    expect(row!.f).toBeNull();
+  });
+});
+
 describe('payments', () => {
   it('allocates fees → interest → principal by default, with one ledger line per component', async () => {
     const t = await h.tenant();

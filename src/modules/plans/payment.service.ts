@@ -154,6 +154,11 @@ export class PaymentService {
         // A payment on an account held by an active plan counts toward the plan's installments.
         const planId = await planRepository.activeForAccount(tx, s.tenantId, account.id);
         if (planId) plan = await planRepository.find(tx, s.tenantId, null, planId, true);
+        // Held by a plan this principal cannot see (it spans a portfolio outside its scope): recording the payment
+        // as a plain one would leave the plan's installments uncredited.
+        else if (account.status === 'in_plan' && account.planFreezesFees !== null) {
+          throw AppError.conflict(`Account ${account.id} is held by an installment plan that spans portfolios outside this key's scope; record the payment with a key that can see the whole plan`, { field: 'input.accountId' });
+        }
         const settlementId = await settlementRepository.acceptedForAccounts(tx, s.tenantId, [account.id]);
         if (settlementId) settlement = await settlementRepository.find(tx, s.tenantId, null, settlementId, true);
         accounts = await this.lockAccounts(tx, s.tenantId, [account.id]);

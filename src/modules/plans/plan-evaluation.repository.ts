@@ -63,23 +63,25 @@ export const planEvaluationRepository = {
         where x.tenant_id = ${tenantId} and x.plan_id = b.id
         returning x.plan_id, x.account_id
       ), a as (
+        -- An account someone moved meanwhile (disputed, recalled) keeps its status; only the plan's hold ends.
         update accounts a set
-               status = case when a.principal_balance + a.interest_balance + a.fee_balance <= 0 then 'paid_off' else 'delinquent' end,
+               status = case when a.status <> 'in_plan' then a.status
+                             when a.principal_balance + a.interest_balance + a.fee_balance <= 0 then 'paid_off' else 'delinquent' end,
                status_changed_at = case when a.status = 'in_plan' then ${at}::timestamptz else a.status_changed_at end,
                plan_freezes_fees = null, version = a.version + 1, updated_at = now()
         from pa
         where a.tenant_id = ${tenantId} and a.id = pa.account_id
           and (a.status = 'in_plan' or a.plan_freezes_fees is not null)
-        returning pa.plan_id, a.id,
-                  case when a.principal_balance + a.interest_balance + a.fee_balance <= 0 then 'paid_off' else 'delinquent' end as to_status
+        -- The subquery reads the row as the statement's snapshot has it: the status before this update.
+        returning pa.plan_id, a.id, a.status as to_status, (select o.status from accounts o where o.tenant_id = a.tenant_id and o.id = a.id) as from_status
       )
       select b.id as plan_id, b.missed_count,
-             coalesce((select json_agg(json_build_object('accountId', a.id, 'to', a.to_status)) from a where a.plan_id = b.id), '[]'::json)::text as accounts
+             coalesce((select json_agg(json_build_object('accountId', a.id, 'from', a.from_status, 'to', a.to_status)) from a where a.plan_id = b.id and a.from_status <> a.to_status), '[]'::json)::text as accounts
       from b order by b.id`);
     return rowsOf<{ plan_id: string; missed_count: number; accounts: string }>(res).map((r) => ({
       planId: r.plan_id,
       missedCount: Number(r.missed_count),
-      accounts: (JSON.parse(r.accounts) as { accountId: string; to: string }[]).map((x) => ({ accountId: x.accountId, from: 'in_plan', to: x.to })),
+      accounts: JSON.parse(r.accounts) as { accountId: string; from: string; to: string }[],
     }));
   },
 

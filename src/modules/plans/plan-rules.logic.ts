@@ -1,6 +1,6 @@
 import type { Component } from '../accounts/account.logic.js';
 import { daysBetween } from '../../shared/dates.js';
-import { currencyExponent, isCurrency, parseMinorUnits } from '../../shared/money.js';
+import { formatDecimal, isCurrency, parseMinorUnits } from '../../shared/money.js';
 import type { Problems } from '../../shared/validation.js';
 import { PLAN_FREQUENCIES } from './plan.table.js';
 
@@ -172,10 +172,9 @@ function ceilDiv(a: bigint, b: bigint): bigint {
   return (a + b - 1n) / b;
 }
 
+/** "1234.56 CNY": amounts in messages. */
 export function money(v: bigint, currency: string): string {
-  const exp = currencyExponent(currency) ?? 0;
-  const s = (v < 0n ? -v : v).toString().padStart(exp + 1, '0');
-  return `${v < 0n ? '-' : ''}${exp ? `${s.slice(0, -exp)}.${s.slice(-exp)}` : s} ${currency}`;
+  return `${formatDecimal(v, currency)} ${currency}`;
 }
 
 /** Every rule the schedule exceeds (empty: inside the rules, it may be activated at once). */

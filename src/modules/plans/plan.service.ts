@@ -4,7 +4,7 @@ import { isUniqueViolation } from '../../shared/db-errors.js';
 import { addDays } from '../../shared/dates.js';
 import { AppError } from '../../shared/errors.js';
 import { assertUuid, uuidv7 } from '../../shared/ids.js';
-import { isCurrency, parseMinorUnits } from '../../shared/money.js';
+import { parseMinorUnits } from '../../shared/money.js';
 import { freeText, isCalendarDate, lineText, Problems, uuidField } from '../../shared/validation.js';
 import type { AuditEntry, AuditService } from '../audit/audit.service.js';
 import { accountRepository, type AccountRow } from '../accounts/account.repository.js';
@@ -18,6 +18,7 @@ import { customSchedule, equalSchedule, type ScheduledInstallment } from './plan
 import { planRepository, type InstallmentRow, type PlanFilter, type PlanRow, type PlanRulesRow } from './plan.repository.js';
 import { PLAN_FREQUENCIES } from './plan.table.js';
 import { planEvaluationRepository } from './plan-evaluation.repository.js';
+import { settlementRepository } from './settlement.repository.js';
 
 export interface ProposePlanInput {
   accountIds: string[];
@@ -32,6 +33,7 @@ export interface ProposePlanInput {
 }
 
 export interface PlanProposal {
+  note: string | null;
   debtorId: string;
   currency: string;
   total: bigint;
@@ -232,6 +234,9 @@ export class PlanService {
     const s = scopeOf(actor);
     const c = this.checkProposal(input);
     const accounts = await negotiableAccounts(tx, actor, c.accountIds, lock);
+    // A settlement and a plan on one account would each count the same payments: one negotiation at a time.
+    const offer = await settlementRepository.openForAccounts(tx, s.tenantId, c.accountIds);
+    if (offer) throw AppError.conflict(`Settlement offer ${offer} is open on one of the accounts; withdraw it or let it expire first`, { field: 'input.accountIds' });
     const { rules, source } = await rulesForAccounts(tx, s.tenantId, accounts);
     const coversFees = !rules.waiveFeesOnCompletion;
     const covered = accounts.map((account) => ({ account, covered: account.principalBalance + account.interestBalance + (coversFees ? account.feeBalance : 0n) }));
@@ -256,8 +261,7 @@ export class PlanService {
     }
     const installments = schedule.filter((x) => x.seq > 0);
     const violations = planViolations(rules, { currency, total, downPayment: c.downPayment, frequency: c.frequency, startOn: input.startOn, installments, today });
-    if (!isCurrency(currency)) throw new Error('account currency is not ISO 4217');
-    return { debtorId: accounts[0]!.debtorId, currency, total, downPayment: c.downPayment, frequency: c.frequency, startOn: input.startOn, coversFees, schedule, violations, rules, rulesSource: source, accounts: covered };
+    return { note: c.note, debtorId: accounts[0]!.debtorId, currency, total, downPayment: c.downPayment, frequency: c.frequency, startOn: input.startOn, coversFees, schedule, violations, rules, rulesSource: source, accounts: covered };
   }
 
   preview(actor: TenantActor, input: ProposePlanInput): Promise<PlanProposal> {
@@ -267,7 +271,6 @@ export class PlanService {
 
   async propose(actor: TenantActor, input: ProposePlanInput): Promise<PlanRow> {
     const s = scopeOf(actor);
-    const note = input.note ? input.note.normalize('NFC') : null;
     try {
       return await this.db.tenant(s.db, async (tx) => {
         const proposal = await this.build(tx, actor, input, true);
@@ -289,7 +292,7 @@ export class PlanService {
             coversFees: proposal.coversFees,
             terms: termsOf(proposal.rules),
             violations: proposal.violations,
-            note,
+            note: proposal.note,
             proposedByKind: actor.principal.kind,
             proposedById: actor.principal.actorId,
             proposedAt: this.clock.now(),
@@ -297,15 +300,22 @@ export class PlanService {
           proposal.accounts.map((x) => ({ accountId: x.account.id, covered: x.covered })),
           proposal.schedule.map((x) => ({ id: uuidv7(), ...x })),
         );
+        // Proposed and, inside the rules, activated in the same call: one event saying both.
+        const activated = proposal.violations.length || input.activate === false ? null : await this.activateInTx(tx, actor, plan, proposal.accounts.map((x) => x.account), null);
         await this.audit.record(tx, actor, {
           action: 'plan.propose',
           entityType: 'plan',
           entityId: id,
           before: null,
-          after: { ...planAuditView(plan), accounts: proposal.accounts.map((x) => ({ id: x.account.id, covered: x.covered.toString() })), violations: proposal.violations, rulesSource: proposal.rulesSource },
+          after: {
+            ...planAuditView(activated?.plan ?? plan),
+            accounts: proposal.accounts.map((x) => ({ id: x.account.id, covered: x.covered.toString() })),
+            violations: proposal.violations,
+            rulesSource: proposal.rulesSource,
+            statusChanges: activated?.changes ?? [],
+          },
         });
-        if (proposal.violations.length || input.activate === false) return plan;
-        return this.activateInTx(tx, actor, plan, proposal.accounts.map((x) => x.account), null);
+        return activated?.plan ?? plan;
       });
     } catch (err) {
       if (isUniqueViolation(err, 'plan_accounts_open_key')) throw AppError.conflict('One of the accounts is already in a proposed or active plan; cancel or finish that plan first', { field: 'input.accountIds' });
@@ -313,8 +323,11 @@ export class PlanService {
     }
   }
 
-  /** Puts a proposed plan into force: accounts in_plan, fees frozen if the terms say so. Accounts must be locked. */
-  private async activateInTx(tx: Tx, actor: TenantActor, plan: PlanRow, accounts: AccountRow[], approvedBy: string | null): Promise<PlanRow> {
+  /**
+   * Puts a proposed plan into force: accounts in_plan, fees frozen if the terms say so. Accounts must be locked.
+   * The caller records the audit event (with the status changes returned).
+   */
+  private async activateInTx(tx: Tx, actor: TenantActor, plan: PlanRow, accounts: AccountRow[], approvedBy: string | null): Promise<{ plan: PlanRow; changes: StatusChange[] }> {
     const s = scopeOf(actor);
     const links = await planRepository.accounts(tx, s.tenantId, [plan.id]);
     const terms = plan.terms as PlanTerms;
@@ -329,9 +342,13 @@ export class PlanService {
       const change = await moveAccount(tx, s.tenantId, a, 'in_plan', now, terms.freezeFeesWhileActive);
       if (change) changes.push(change);
     }
-    const updated = await planRepository.update(tx, s.tenantId, plan.id, { status: 'active', activatedAt: now, approvedById: approvedBy });
-    await this.audit.record(tx, actor, { action: approvedBy ? 'plan.approve' : 'plan.activate', entityType: 'plan', entityId: plan.id, before: { status: plan.status }, after: { status: 'active', approvedBy, accounts: changes } });
-    return updated;
+    return { plan: await planRepository.update(tx, s.tenantId, plan.id, { status: 'active', activatedAt: now, approvedById: approvedBy }), changes };
+  }
+
+  private async activateAudited(tx: Tx, actor: TenantActor, plan: PlanRow, accounts: AccountRow[], approvedBy: string | null): Promise<PlanRow> {
+    const done = await this.activateInTx(tx, actor, plan, accounts, approvedBy);
+    await this.audit.record(tx, actor, { action: approvedBy ? 'plan.approve' : 'plan.activate', entityType: 'plan', entityId: plan.id, before: { status: plan.status }, after: { status: 'active', approvedBy, accounts: done.changes } });
+    return done.plan;
   }
 
   private async lockedPlan(tx: Tx, actor: TenantActor, rawId: string): Promise<{ plan: PlanRow; accounts: AccountRow[] }> {
@@ -352,7 +369,7 @@ export class PlanService {
       const { plan, accounts } = await this.lockedPlan(tx, actor, rawId);
       if (plan.status !== 'proposed') throw AppError.conflict(`Plan ${plan.id} is ${plan.status}, not proposed`, { field: 'id' });
       if ((plan.violations as Violation[]).length) throw AppError.forbidden(`Plan ${plan.id} is outside the plan rules (${(plan.violations as Violation[]).map((v) => v.rule).join(', ')}); an admin must approve it`);
-      return this.activateInTx(tx, actor, plan, accounts, null);
+      return this.activateAudited(tx, actor, plan, accounts, null);
     });
   }
 
@@ -361,7 +378,7 @@ export class PlanService {
     return this.db.tenant(s.db, async (tx) => {
       const { plan, accounts } = await this.lockedPlan(tx, actor, rawId);
       if (plan.status !== 'proposed') throw AppError.conflict(`Plan ${plan.id} is ${plan.status}, not proposed`, { field: 'id' });
-      return this.activateInTx(tx, actor, plan, accounts, actor.principal.actorId);
+      return this.activateAudited(tx, actor, plan, accounts, actor.principal.actorId);
     });
   }
 

@@ -84,6 +84,17 @@ export const settlementRepository = {
     await tx.update(settlementAccounts).set({ open }).where(and(eq(settlementAccounts.tenantId, tenantId), eq(settlementAccounts.settlementId, settlementId)));
   },
 
+  /** An open offer (pending approval, offered or accepted) on any of the accounts, if one exists. */
+  async openForAccounts(tx: Tx, tenantId: string, accountIds: readonly string[]): Promise<string | null> {
+    if (!accountIds.length) return null;
+    const rows = await tx
+      .select({ id: settlementAccounts.settlementId })
+      .from(settlementAccounts)
+      .where(and(eq(settlementAccounts.tenantId, tenantId), inArray(settlementAccounts.accountId, [...accountIds]), eq(settlementAccounts.open, true)))
+      .limit(1);
+    return rows[0]?.id ?? null;
+  },
+
   /** The accepted settlement an account is part of, if any. */
   async acceptedForAccounts(tx: Tx, tenantId: string, accountIds: readonly string[]): Promise<string | null> {
     if (!accountIds.length) return null;

@@ -5,7 +5,7 @@ import { addDays } from '../../shared/dates.js';
 import { AppError } from '../../shared/errors.js';
 import { assertUuid, uuidv7 } from '../../shared/ids.js';
 import { parseMinorUnits } from '../../shared/money.js';
-import { isCalendarDate, lineText, Problems } from '../../shared/validation.js';
+import { freeText, isCalendarDate, lineText, Problems } from '../../shared/validation.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { tenantToday } from '../accounts/as-of.js';
 import { scopeOf } from '../accounts/scope.js';
@@ -43,7 +43,7 @@ export class SettlementService {
     const amount = parseMinorUnits(input.amount);
     if (typeof amount === 'string') p.add('input.amount', amount);
     if (!isCalendarDate(input.expiresOn)) p.add('input.expiresOn', 'must be a real date in YYYY-MM-DD form');
-    if (input.note) lineText(p, 'input.note', input.note, 2000);
+    const note = input.note ? freeText(p, 'input.note', input.note, 2000) : null;
     if (!p.empty) throw AppError.badInputMany(p.list);
     try {
       return await this.db.tenant(s.db, async (tx) => {
@@ -78,6 +78,7 @@ export class SettlementService {
             expiresOn: input.expiresOn,
             status: violations.length ? 'pending_approval' : 'offered',
             violations,
+            note,
             createdByKind: actor.principal.kind,
             createdById: actor.principal.actorId,
           },

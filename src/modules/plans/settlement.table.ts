@@ -35,6 +35,7 @@ export const settlementOffers = pgTable(
     /** Paid toward it since it was accepted (payments not reversed). */
     paid: money('paid').notNull().default(sql`0`),
     acceptedOn: date('accepted_on', { mode: 'string' }),
+    note: text('note'),
     createdByKind: text('created_by_kind').notNull(),
     createdById: text('created_by_id').notNull(),
     approvedById: text('approved_by_id'),

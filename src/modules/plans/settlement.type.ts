@@ -70,6 +70,9 @@ export class SettlementOffer {
   settledAt!: Date | null;
 
   @Field(() => String, { nullable: true })
+  note!: string | null;
+
+  @Field(() => String, { nullable: true })
   endReason!: string | null;
 
   @Field(() => GraphQLDateTime)
