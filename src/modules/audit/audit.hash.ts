@@ -22,7 +22,24 @@ export interface HashableEvent {
 
 /** hash = SHA-256(canonical(event) ‖ prevHash): changing any field, or any earlier event, changes it. */
 export function hashEvent(e: HashableEvent, prevHash: string): string {
-  const body = canonicalJson({
+  const body = canonicalBody(e);
+  return createHash('sha256').update(body).update('\n').update(prevHash).digest('hex');
+}
+
+/**
+ * The canonical body around its `seq`: prefix + String(seq) + suffix is exactly what hashEvent hashes. Lets
+ * the database compute the hash in the statement that takes the next seq (one round trip under the head's
+ * lock instead of two). Nested objects (before/after) sort before "seq" and the members after it are
+ * scalars, and quotes inside strings are escaped, so the last `"seq":` is the event's own.
+ */
+export function hashParts(e: Omit<HashableEvent, 'seq'>): { prefix: string; suffix: string } {
+  const body = canonicalBody({ ...e, seq: 0 });
+  const at = body.lastIndexOf('"seq":0,') + '"seq":'.length;
+  return { prefix: body.slice(0, at), suffix: body.slice(at + 1) };
+}
+
+function canonicalBody(e: HashableEvent): string {
+  return canonicalJson({
     v: 1,
     tenantId: e.tenantId,
     seq: e.seq,
@@ -39,7 +56,6 @@ export function hashEvent(e: HashableEvent, prevHash: string): string {
     ip: e.ip,
     userAgent: e.userAgent,
   });
-  return createHash('sha256').update(body).update('\n').update(prevHash).digest('hex');
 }
 
 export interface ChainCheck {

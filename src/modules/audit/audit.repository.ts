@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
-import type { Tx } from '../../db/client.js';
+import { rowsOf, type Tx } from '../../db/client.js';
 import { auditEvents, auditHeads } from './audit.table.js';
 import type { StoredEvent } from './audit.hash.js';
 
@@ -39,6 +39,33 @@ export const auditRepository = {
     const row = rows[0];
     if (!row) throw new Error('audit head upsert returned nothing');
     return row;
+  },
+
+  /**
+   * Appends one event in one statement: locks the tenant's head, takes the next seq, computes the hash from
+   * the body's parts and the previous hash (SHA-256 of body ‖ "\n" ‖ prevHash, as hashEvent does), inserts
+   * the event and moves the head. The head's lock is held from this statement to commit, so it is worth one
+   * round trip rather than two. Returns false when the tenant has no head yet (its first event).
+   */
+  async appendNext(tx: Tx, tenantId: string, e: Omit<StoredEvent, 'seq' | 'prevHash' | 'hash'>, parts: { prefix: string; suffix: string }): Promise<boolean> {
+    const res = await tx.execute(sql`
+      with prev as (
+        select seq, hash from ${auditHeads} where tenant_id = ${tenantId} for update
+      ), upd as (
+        update ${auditHeads} h
+           set seq = prev.seq + 1,
+               hash = encode(sha256(convert_to(${parts.prefix}::text || (prev.seq + 1)::text || ${parts.suffix}::text || E'\n' || prev.hash, 'UTF8')), 'hex')
+          from prev
+         where h.tenant_id = ${tenantId}
+        returning h.seq, h.hash, prev.hash as prev_hash
+      )
+      insert into ${auditEvents} (tenant_id, seq, id, occurred_at, actor_kind, actor_id, action, entity_type, entity_id, before, after, request_id, ip, user_agent, prev_hash, hash)
+      select ${tenantId}, upd.seq, ${e.id}, ${e.occurredAt.toISOString()}::timestamptz, ${e.actorKind}, ${e.actorId}, ${e.action}, ${e.entityType}, ${e.entityId},
+             ${e.before === null ? null : JSON.stringify(e.before)}::text::jsonb, ${e.after === null ? null : JSON.stringify(e.after)}::text::jsonb,
+             ${e.requestId}, ${e.ip}, ${e.userAgent}, upd.prev_hash, upd.hash
+        from upd
+      returning seq`);
+    return rowsOf(res).length > 0;
   },
 
   /** Reserves `n` sequence numbers: returns the last one, and the hash the first links to. */

@@ -2,7 +2,7 @@ import type { Database, Tx } from '../../db/client.js';
 import type { Clock } from '../../shared/clock.js';
 import { uuidv7 } from '../../shared/ids.js';
 import type { TenantActor } from '../tenancy/principal.js';
-import { ChainVerifier, GENESIS_HASH, hashEvent, type ChainCheck, type StoredEvent } from './audit.hash.js';
+import { ChainVerifier, GENESIS_HASH, hashEvent, hashParts, type ChainCheck, type HashableEvent, type StoredEvent } from './audit.hash.js';
 import { auditRepository, type AuditFilter, type AuditRow } from './audit.repository.js';
 
 export interface AuditEntry {
@@ -25,25 +25,12 @@ export class AuditService {
   /** Call inside the mutation's own transaction: the event commits or rolls back with the change. */
   async record(tx: Tx, actor: TenantActor, entry: AuditEntry): Promise<void> {
     const tenantId = actor.principal.tenantId;
+    const body = eventBody(actor, entry, this.clock.now());
+    if (await auditRepository.appendNext(tx, tenantId, body, hashParts(body))) return;
+    // The tenant's first event: there is no head to lock yet.
     const { seq, prevHash } = await auditRepository.advanceHead(tx, tenantId, GENESIS_HASH);
-    const event = {
-      tenantId,
-      seq,
-      id: uuidv7(),
-      occurredAt: this.clock.now(),
-      actorKind: actor.principal.kind,
-      actorId: actor.principal.actorId,
-      action: entry.action,
-      entityType: entry.entityType,
-      entityId: entry.entityId,
-      before: entry.before,
-      after: entry.after,
-      requestId: actor.requestId,
-      ip: actor.ip,
-      userAgent: actor.userAgent,
-    };
-    const stored: StoredEvent = { ...event, prevHash, hash: hashEvent(event, prevHash) };
-    await auditRepository.append(tx, tenantId, stored);
+    const event = { ...body, seq };
+    await auditRepository.append(tx, tenantId, { ...event, prevHash, hash: hashEvent(event, prevHash) });
   }
 
   /**
@@ -56,28 +43,13 @@ export class AuditService {
     const tenantId = actor.principal.tenantId;
     const { seq: last, prevHash: head } = await auditRepository.advanceHeadBy(tx, tenantId, entries.length, GENESIS_HASH);
     let prevHash = head;
-    const stored: StoredEvent[] = [];
     const now = this.clock.now();
-    entries.forEach((entry, i) => {
-      const event = {
-        tenantId,
-        seq: last - entries.length + 1 + i,
-        id: uuidv7(),
-        occurredAt: now,
-        actorKind: actor.principal.kind,
-        actorId: actor.principal.actorId,
-        action: entry.action,
-        entityType: entry.entityType,
-        entityId: entry.entityId,
-        before: entry.before,
-        after: entry.after,
-        requestId: actor.requestId,
-        ip: actor.ip,
-        userAgent: actor.userAgent,
-      };
+    const stored: StoredEvent[] = entries.map((entry, i) => {
+      const event = { ...eventBody(actor, entry, now), seq: last - entries.length + 1 + i };
       const hash = hashEvent(event, prevHash);
-      stored.push({ ...event, prevHash, hash });
+      const out = { ...event, prevHash, hash };
       prevHash = hash;
+      return out;
     });
     await auditRepository.appendMany(tx, tenantId, stored);
   }
@@ -107,4 +79,22 @@ export class AuditService {
       return verifier.result(await auditRepository.head(tx, tenantId));
     });
   }
+}
+
+function eventBody(actor: TenantActor, entry: AuditEntry, occurredAt: Date): Omit<HashableEvent, 'seq'> {
+  return {
+    tenantId: actor.principal.tenantId,
+    id: uuidv7(),
+    occurredAt,
+    actorKind: actor.principal.kind,
+    actorId: actor.principal.actorId,
+    action: entry.action,
+    entityType: entry.entityType,
+    entityId: entry.entityId,
+    before: entry.before,
+    after: entry.after,
+    requestId: actor.requestId,
+    ip: actor.ip,
+    userAgent: actor.userAgent,
+  };
 }
