@@ -46,6 +46,17 @@ export const accountRepository = {
     return tx.select().from(accounts).where(and(eq(accounts.tenantId, tenantId), inArray(accounts.id, [...ids]), inScope(accounts.portfolioId, scope)));
   },
 
+  /** Locks accounts in id order (the order every writer takes), so concurrent writers queue rather than deadlock. */
+  async lockMany(tx: Tx, tenantId: string, scope: PortfolioScope, ids: readonly string[]): Promise<AccountRow[]> {
+    if (!ids.length) return [];
+    return tx
+      .select()
+      .from(accounts)
+      .where(and(eq(accounts.tenantId, tenantId), inArray(accounts.id, [...ids]), inScope(accounts.portfolioId, scope)))
+      .orderBy(asc(accounts.id))
+      .for('update');
+  },
+
   async findByExternalRefs(tx: Tx, tenantId: string, refs: readonly string[]): Promise<AccountRow[]> {
     if (!refs.length) return [];
     return tx.select().from(accounts).where(and(eq(accounts.tenantId, tenantId), inArray(accounts.externalRef, [...refs])));

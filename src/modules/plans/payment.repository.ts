@@ -1,6 +1,10 @@
 import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { rowsOf, type Tx } from '../../db/client.js';
-import type { PortfolioScope } from '../accounts/portfolio.repository.js';
+import type { AccountRow } from '../accounts/account.repository.js';
+import { accounts } from '../accounts/account.table.js';
+import { inScope, type PortfolioScope } from '../accounts/portfolio.repository.js';
+import { planAccounts, plans } from './plan.table.js';
+import { settlementAccounts, settlementOffers } from './settlement.table.js';
 import { installmentPayments, paymentAccounts, payments } from './payment.table.js';
 
 export type PaymentRow = typeof payments.$inferSelect;
@@ -22,19 +26,40 @@ function paymentInScope(scope: PortfolioScope) {
 }
 
 export const paymentRepository = {
-  async insert(tx: Tx, tenantId: string, row: PaymentInsert): Promise<PaymentRow> {
-    const rows = await tx.insert(payments).values({ ...row, tenantId }).returning();
-    return rows[0]!;
+  /**
+   * The payment with where it went, by account and by installment, in one statement (the children's foreign
+   * keys are checked at its end, when the payment row exists). Returns the row as written.
+   */
+  async insertWithShares(tx: Tx, tenantId: string, row: PaymentRow, accountShares: { accountId: string; amount: bigint }[], installmentShares: { installmentId: string; amount: bigint }[]): Promise<PaymentRow> {
+    const insert = tx.insert(payments).values({ ...row, tenantId });
+    const a = JSON.stringify(accountShares.map((x) => ({ account_id: x.accountId, amount: x.amount.toString() })));
+    const i = JSON.stringify(installmentShares.map((x) => ({ installment_id: x.installmentId, amount: x.amount.toString() })));
+    await tx.execute(sql`
+      with p as (${insert.getSQL()}), a as (
+        insert into ${paymentAccounts} (tenant_id, payment_id, account_id, amount, effective_on)
+        select ${tenantId}, ${row.id}, x.account_id, x.amount, ${row.effectiveOn}::date from json_to_recordset(${a}::json) as x(account_id uuid, amount bigint)
+      )
+      insert into ${installmentPayments} (tenant_id, payment_id, installment_id, amount)
+      select ${tenantId}, ${row.id}, x.installment_id, x.amount from json_to_recordset(${i}::json) as x(installment_id uuid, amount bigint)`);
+    return row;
   },
 
-  async insertAccounts(tx: Tx, tenantId: string, paymentId: string, effectiveOn: string, rows: { accountId: string; amount: bigint }[]): Promise<void> {
-    if (!rows.length) return;
-    await tx.insert(paymentAccounts).values(rows.map((r) => ({ tenantId, paymentId, effectiveOn, ...r })));
-  },
-
-  async insertInstallments(tx: Tx, tenantId: string, paymentId: string, rows: { installmentId: string; amount: bigint }[]): Promise<void> {
-    if (!rows.length) return;
-    await tx.insert(installmentPayments).values(rows.map((r) => ({ tenantId, paymentId, ...r })));
+  /**
+   * An account with what a payment on it must know, in one round trip: the active plan holding it and the
+   * accepted settlement offer it is part of (as far as this session can see them).
+   */
+  async accountContext(tx: Tx, tenantId: string, scope: PortfolioScope, accountId: string): Promise<{ account: AccountRow; planId: string | null; settlementId: string | null } | null> {
+    const rows = await tx
+      .select({
+        account: accounts,
+        planId: sql<string | null>`(select pa.plan_id from ${planAccounts} pa join ${plans} p on p.tenant_id = pa.tenant_id and p.id = pa.plan_id
+                 where pa.tenant_id = accounts.tenant_id and pa.account_id = accounts.id and pa.open and p.status = 'active' limit 1)`,
+        settlementId: sql<string | null>`(select sa.settlement_id from ${settlementAccounts} sa join ${settlementOffers} o on o.tenant_id = sa.tenant_id and o.id = sa.settlement_id
+                 where sa.tenant_id = accounts.tenant_id and sa.account_id = accounts.id and sa.open and o.status = 'accepted' limit 1)`,
+      })
+      .from(accounts)
+      .where(and(eq(accounts.tenantId, tenantId), eq(accounts.id, accountId), inScope(accounts.portfolioId, scope)));
+    return rows[0] ?? null;
   },
 
   async find(tx: Tx, tenantId: string, scope: PortfolioScope, id: string, lock = false): Promise<PaymentRow | null> {

@@ -142,25 +142,24 @@ export class PaymentService {
         plan = await planRepository.find(tx, s.tenantId, s.portfolios, input.planId, true);
         if (!plan) throw AppError.notFound('Plan', input.planId);
         if (plan.status !== 'active') throw AppError.conflict(`Plan ${plan.id} is ${plan.status}; payments go to active plans (pay the account instead)`, { field: 'input.planId' });
-        accounts = await this.lockAccounts(tx, s.tenantId, (await planRepository.accounts(tx, s.tenantId, [plan.id])).map((x) => x.accountId));
+        accounts = await planRepository.lockAccounts(tx, s.tenantId, plan.id);
       } else if (input.settlementId) {
         settlement = await settlementRepository.find(tx, s.tenantId, s.portfolios, input.settlementId, true);
         if (!settlement) throw AppError.notFound('SettlementOffer', input.settlementId);
         if (settlement.status !== 'accepted') throw AppError.conflict(`Settlement offer ${settlement.id} is ${settlement.status.replace('_', ' ')}; only an accepted offer takes payments`, { field: 'input.settlementId' });
-        accounts = await this.lockAccounts(tx, s.tenantId, (await settlementRepository.accounts(tx, s.tenantId, [settlement.id])).map((x) => x.accountId));
+        accounts = await settlementRepository.lockAccounts(tx, s.tenantId, settlement.id);
       } else {
-        const account = await accountRepository.find(tx, s.tenantId, s.portfolios, input.accountId!);
-        if (!account) throw AppError.notFound('Account', input.accountId!);
+        const found = await paymentRepository.accountContext(tx, s.tenantId, s.portfolios, input.accountId!);
+        if (!found) throw AppError.notFound('Account', input.accountId!);
+        const { account } = found;
         // A payment on an account held by an active plan counts toward the plan's installments.
-        const planId = await planRepository.activeForAccount(tx, s.tenantId, account.id);
-        if (planId) plan = await planRepository.find(tx, s.tenantId, null, planId, true);
+        if (found.planId) plan = await planRepository.find(tx, s.tenantId, null, found.planId, true);
         // Held by a plan this principal cannot see (it spans a portfolio outside its scope): recording the payment
         // as a plain one would leave the plan's installments uncredited.
         else if (account.status === 'in_plan' && account.planFreezesFees !== null) {
           throw AppError.conflict(`Account ${account.id} is held by an installment plan that spans portfolios outside this key's scope; record the payment with a key that can see the whole plan`, { field: 'input.accountId' });
         }
-        const settlementId = await settlementRepository.acceptedForAccounts(tx, s.tenantId, [account.id]);
-        if (settlementId) settlement = await settlementRepository.find(tx, s.tenantId, null, settlementId, true);
+        if (found.settlementId) settlement = await settlementRepository.find(tx, s.tenantId, null, found.settlementId, true);
         accounts = await this.lockAccounts(tx, s.tenantId, [account.id]);
       }
       const currency = accounts[0]!.currency;
@@ -220,9 +219,9 @@ export class PaymentService {
       if (plan && applied > 0n) {
         const installments = await planRepository.installments(tx, s.tenantId, [plan.id]);
         applications = applyToInstallments(applied, installments, today).applications;
+        const updated = await planRepository.applyShares(tx, s.tenantId, applications.map((x) => ({ id: x.installmentId, delta: x.amount })), now);
         for (const x of applications) {
           const before = installments.find((i) => i.id === x.installmentId)!;
-          await planRepository.applyToInstallment(tx, s.tenantId, x.installmentId, x.amount, now, true);
           effects.installments.push({ id: x.installmentId, amount: x.amount.toString() });
           const label = x.seq === 0 ? 'the down payment' : `installment ${x.seq}`;
           explanation.push({
@@ -232,9 +231,8 @@ export class PaymentService {
             text: `${fmt(x.amount)} toward ${label} due ${x.dueOn}${x.closes ? (before.status === 'missed' ? ', which was missed and is now made good' : ', now paid') : `, ${fmt(before.amount - before.paid - x.amount)} still open`}${x.early ? ' (paid ahead of its date)' : ''}`,
           });
         }
-        const missedCount = await planRepository.recountMissed(tx, s.tenantId, plan.id);
-        const all = await planRepository.installments(tx, s.tenantId, [plan.id]);
-        const patch: Partial<PlanRow> = { paid: plan.paid + applied, missedCount };
+        const all = installments.map((i) => updated.find((u) => u.id === i.id) ?? i);
+        const patch: Partial<PlanRow> = { paid: plan.paid + applied, missedCount: all.filter((i) => i.status === 'missed').length };
         if (all.every((i) => i.paid >= i.amount)) {
           effects.planCompleted = true;
           Object.assign(patch, { status: 'completed', completedAt: now });
@@ -291,30 +289,41 @@ export class PaymentService {
         explanation.push({ kind: 'promise', amount: share.toString(), text: `${fmt(share)} toward the promise of ${fmt(pr.amount)} by ${pr.promisedOn}${status === 'kept' ? ': kept' : `: ${fmt(paidNow)} paid so far`}` });
       }
 
-      const payment = await paymentRepository.insert(tx, s.tenantId, {
-        id: paymentId,
-        idempotencyKey: raw.idempotencyKey,
-        debtorId: accounts[0]!.debtorId,
-        portfolioIds: [...new Set(accounts.map((a) => a.portfolioId))].sort(),
-        accountId: input.accountId,
-        planId: plan?.id ?? null,
-        settlementId: settlement?.id ?? null,
-        amount: input.amount,
-        applied,
-        unapplied: left,
-        currency,
-        method: input.method,
-        receivedAt: input.receivedAt,
-        effectiveOn,
-        externalReference: input.externalReference,
-        ledgerGroupId: entries.length ? groupId : null,
-        explanation,
-        effects,
-        actorKind: actor.principal.kind,
-        actorId: actor.principal.actorId,
-      });
-      await paymentRepository.insertAccounts(tx, s.tenantId, paymentId, effectiveOn, [...byAccount].map(([accountId, amount]) => ({ accountId, amount })));
-      await paymentRepository.insertInstallments(tx, s.tenantId, paymentId, applications.map((x) => ({ installmentId: x.installmentId, amount: x.amount })));
+      const payment = await paymentRepository.insertWithShares(
+        tx,
+        s.tenantId,
+        {
+          tenantId: s.tenantId,
+          id: paymentId,
+          idempotencyKey: raw.idempotencyKey,
+          debtorId: accounts[0]!.debtorId,
+          portfolioIds: [...new Set(accounts.map((a) => a.portfolioId))].sort(),
+          accountId: input.accountId,
+          planId: plan?.id ?? null,
+          settlementId: settlement?.id ?? null,
+          amount: input.amount,
+          applied,
+          unapplied: left,
+          currency,
+          method: input.method,
+          receivedAt: input.receivedAt,
+          effectiveOn,
+          externalReference: input.externalReference,
+          status: 'posted',
+          ledgerGroupId: entries.length ? groupId : null,
+          explanation,
+          effects,
+          actorKind: actor.principal.kind,
+          actorId: actor.principal.actorId,
+          createdAt: now,
+          reversedAt: null,
+          reversalKind: null,
+          reversalReason: null,
+          reversalGroupId: null,
+        },
+        [...byAccount].map(([accountId, amount]) => ({ accountId, amount })),
+        applications.map((x) => ({ installmentId: x.installmentId, amount: x.amount })),
+      );
       await this.audit.record(tx, actor, {
         action: 'payment.record',
         entityType: 'payment',
@@ -339,13 +348,10 @@ export class PaymentService {
   }
 
   private async lockAccounts(tx: Tx, tenantId: string, ids: readonly string[]): Promise<AccountRow[]> {
-    const out: AccountRow[] = [];
-    for (const id of [...ids].sort()) {
-      const a = await accountRepository.find(tx, tenantId, null, id, true);
-      if (!a) throw AppError.notFound('Account', id);
-      out.push(a);
-    }
-    return out;
+    const rows = await accountRepository.lockMany(tx, tenantId, null, ids);
+    const missing = ids.find((id) => !rows.some((a) => a.id === id));
+    if (missing) throw AppError.notFound('Account', missing);
+    return rows;
   }
 
   /** Every installment paid: fees waived if the terms say so, accounts leave in_plan. */
@@ -432,7 +438,7 @@ export class PaymentService {
         if (back) restored.push(back);
       }
       if (plan) {
-        for (const x of effects.installments) await planRepository.applyToInstallment(tx, s.tenantId, x.id, -BigInt(x.amount), now, true);
+        await planRepository.applyShares(tx, s.tenantId, effects.installments.map((x) => ({ id: x.id, delta: -BigInt(x.amount) })), now);
         const missedCount = await planRepository.recountMissed(tx, s.tenantId, plan.id);
         const patch: Partial<PlanRow> = { paid: plan.paid - payment.applied, missedCount };
         if (effects.planCompleted && plan.status === 'completed') {

@@ -1,5 +1,7 @@
-import { and, asc, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { rowsOf, type Tx } from '../../db/client.js';
+import type { AccountRow } from '../accounts/account.repository.js';
+import { accounts } from '../accounts/account.table.js';
 import type { PortfolioScope } from '../accounts/portfolio.repository.js';
 import { planAccounts, planInstallments, planRules, plans } from './plan.table.js';
 
@@ -37,6 +39,14 @@ export const planRepository = {
       .where(and(eq(planRules.tenantId, tenantId), portfolioId ? eq(planRules.portfolioId, portfolioId) : isNull(planRules.portfolioId)));
     const rows = lock ? await q.for('update') : await q;
     return rows[0] ?? null;
+  },
+
+  /** The tenant's rules and, when given, a portfolio's: one round trip for rulesForAccounts to choose from. */
+  async rulesCandidates(tx: Tx, tenantId: string, portfolioId: string | null): Promise<PlanRulesRow[]> {
+    return tx
+      .select()
+      .from(planRules)
+      .where(and(eq(planRules.tenantId, tenantId), portfolioId ? or(isNull(planRules.portfolioId), eq(planRules.portfolioId, portfolioId)) : isNull(planRules.portfolioId)));
   },
 
   async insertRules(tx: Tx, tenantId: string, row: Omit<typeof planRules.$inferInsert, 'tenantId'>): Promise<PlanRulesRow | null> {
@@ -102,6 +112,16 @@ export const planRepository = {
     return rows[0]!;
   },
 
+  /** Its accounts, locked in id order (the order every writer takes). */
+  async lockAccounts(tx: Tx, tenantId: string, planId: string): Promise<AccountRow[]> {
+    return tx
+      .select()
+      .from(accounts)
+      .where(and(eq(accounts.tenantId, tenantId), sql`${accounts.id} in (select x.account_id from ${planAccounts} x where x.tenant_id = ${tenantId} and x.plan_id = ${planId})`))
+      .orderBy(asc(accounts.id))
+      .for('update');
+  },
+
   async accounts(tx: Tx, tenantId: string, planIds: readonly string[]): Promise<PlanAccountRow[]> {
     if (!planIds.length) return [];
     return tx.select().from(planAccounts).where(and(eq(planAccounts.tenantId, tenantId), inArray(planAccounts.planId, [...planIds]))).orderBy(asc(planAccounts.planId), asc(planAccounts.accountId));
@@ -134,19 +154,24 @@ export const planRepository = {
       .orderBy(asc(planInstallments.planId), asc(planInstallments.seq));
   },
 
-  /** Adds (or, for a reversal, subtracts) a payment's share; the status follows the paid amount. */
-  async applyToInstallment(tx: Tx, tenantId: string, id: string, delta: bigint, at: Date, missedStillOpen: boolean): Promise<InstallmentRow> {
-    const rows = await tx
+  /**
+   * Adds payments' shares to installments (negative for a reversal), in one statement. The status follows the
+   * paid amount: paid when covered, else missed if it was once found missed (and not made good), else open.
+   */
+  async applyShares(tx: Tx, tenantId: string, shares: readonly { id: string; delta: bigint }[], at: Date): Promise<InstallmentRow[]> {
+    if (!shares.length) return [];
+    const json = JSON.stringify(shares.map((x) => ({ id: x.id, delta: x.delta.toString() })));
+    const paid = sql`${planInstallments.paid} + v.delta`;
+    return tx
       .update(planInstallments)
       .set({
-        paid: sql`${planInstallments.paid} + ${delta.toString()}::bigint`,
-        status: sql`case when ${planInstallments.paid} + ${delta.toString()}::bigint >= ${planInstallments.amount} then 'paid'
-                         when ${planInstallments.missedAt} is not null and ${missedStillOpen} then 'missed' else 'open' end`,
-        paidAt: sql`case when ${planInstallments.paid} + ${delta.toString()}::bigint >= ${planInstallments.amount} then ${at.toISOString()}::timestamptz else null end`,
+        paid,
+        status: sql`case when ${paid} >= ${planInstallments.amount} then 'paid' when ${planInstallments.missedAt} is not null then 'missed' else 'open' end`,
+        paidAt: sql`case when ${paid} >= ${planInstallments.amount} then coalesce(${planInstallments.paidAt}, ${at.toISOString()}::timestamptz) else null end`,
       })
-      .where(and(eq(planInstallments.tenantId, tenantId), eq(planInstallments.id, id)))
+      .from(sql`json_to_recordset(${json}::json) as v(id uuid, delta bigint)`)
+      .where(and(eq(planInstallments.tenantId, tenantId), sql`${planInstallments.id} = v.id`))
       .returning();
-    return rows[0]!;
   },
 
   async recountMissed(tx: Tx, tenantId: string, planId: string): Promise<number> {

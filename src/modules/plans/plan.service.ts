@@ -73,11 +73,11 @@ export const planAuditView = (p: PlanRow) => ({
 /** The rules for a set of accounts: their portfolio's when they share one that has its own, else the tenant's. */
 export async function rulesForAccounts(tx: Tx, tenantId: string, accounts: readonly AccountRow[]): Promise<{ rules: PlanRules; source: RulesSource }> {
   const portfolios = new Set(accounts.map((a) => a.portfolioId));
-  if (portfolios.size === 1) {
-    const own = await planRepository.rulesFor(tx, tenantId, [...portfolios][0]!);
-    if (own) return { rules: reviveRules(own.rules), source: 'portfolio' };
-  }
-  const tenant = await planRepository.rulesFor(tx, tenantId, null);
+  const shared = portfolios.size === 1 ? [...portfolios][0]! : null;
+  const rows = await planRepository.rulesCandidates(tx, tenantId, shared);
+  const own = shared ? rows.find((r) => r.portfolioId === shared) : undefined;
+  if (own) return { rules: reviveRules(own.rules), source: 'portfolio' };
+  const tenant = rows.find((r) => r.portfolioId === null);
   return tenant ? { rules: reviveRules(tenant.rules), source: 'tenant' } : { rules: DEFAULT_PLAN_RULES, source: 'default' };
 }
 
@@ -87,13 +87,10 @@ export async function rulesForAccounts(tx: Tx, tenantId: string, accounts: reado
  */
 export async function negotiableAccounts(tx: Tx, actor: TenantActor, ids: readonly string[], lock: boolean): Promise<AccountRow[]> {
   const s = scopeOf(actor);
-  const sorted = [...ids].sort();
-  const rows: AccountRow[] = [];
-  for (const id of sorted) {
-    const a = await accountRepository.find(tx, s.tenantId, s.portfolios, id, lock);
-    if (!a) throw AppError.notFound('Account', id);
-    rows.push(a);
-  }
+  const rows = lock ? await accountRepository.lockMany(tx, s.tenantId, s.portfolios, ids) : await accountRepository.findMany(tx, s.tenantId, s.portfolios, ids);
+  const missing = [...ids].sort().find((id) => !rows.some((a) => a.id === id));
+  if (missing) throw AppError.notFound('Account', missing);
+  rows.sort((a, b) => (a.id < b.id ? -1 : 1));
   const debtors = new Set(rows.map((a) => a.debtorId));
   if (debtors.size > 1) throw AppError.badInput('input.accountIds', 'must all belong to one debtor');
   const currencies = new Set(rows.map((a) => a.currency));
@@ -357,8 +354,7 @@ export class PlanService {
     const plan = await planRepository.find(tx, s.tenantId, s.portfolios, id, true);
     if (!plan) throw AppError.notFound('Plan', id);
     const links = await planRepository.accounts(tx, s.tenantId, [plan.id]);
-    const accounts: AccountRow[] = [];
-    for (const l of links) accounts.push((await accountRepository.find(tx, s.tenantId, null, l.accountId, true))!);
+    const accounts = await accountRepository.lockMany(tx, s.tenantId, null, links.map((l) => l.accountId));
     return { plan, accounts };
   }
 

@@ -1,5 +1,7 @@
 import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
+import type { AccountRow } from '../accounts/account.repository.js';
+import { accounts } from '../accounts/account.table.js';
 import type { PortfolioScope } from '../accounts/portfolio.repository.js';
 import { settlementAccounts, settlementOffers } from './settlement.table.js';
 
@@ -64,6 +66,16 @@ export const settlementRepository = {
     return rows[0]!;
   },
 
+  /** Its accounts, locked in id order (the order every writer takes). */
+  async lockAccounts(tx: Tx, tenantId: string, settlementId: string): Promise<AccountRow[]> {
+    return tx
+      .select()
+      .from(accounts)
+      .where(and(eq(accounts.tenantId, tenantId), sql`${accounts.id} in (select x.account_id from ${settlementAccounts} x where x.tenant_id = ${tenantId} and x.settlement_id = ${settlementId})`))
+      .orderBy(asc(accounts.id))
+      .for('update');
+  },
+
   async accounts(tx: Tx, tenantId: string, ids: readonly string[]): Promise<SettlementAccountRow[]> {
     if (!ids.length) return [];
     return tx
@@ -92,18 +104,6 @@ export const settlementRepository = {
       .from(settlementAccounts)
       .where(and(eq(settlementAccounts.tenantId, tenantId), inArray(settlementAccounts.accountId, [...accountIds]), eq(settlementAccounts.open, true)))
       .limit(1);
-    return rows[0]?.id ?? null;
-  },
-
-  /** The accepted settlement an account is part of, if any. */
-  async acceptedForAccounts(tx: Tx, tenantId: string, accountIds: readonly string[]): Promise<string | null> {
-    if (!accountIds.length) return null;
-    const rows = await tx
-      .select({ id: settlementOffers.id })
-      .from(settlementAccounts)
-      .innerJoin(settlementOffers, and(eq(settlementOffers.tenantId, settlementAccounts.tenantId), eq(settlementOffers.id, settlementAccounts.settlementId)))
-      .where(and(eq(settlementAccounts.tenantId, tenantId), inArray(settlementAccounts.accountId, [...accountIds]), eq(settlementAccounts.open, true), eq(settlementOffers.status, 'accepted')))
-      .orderBy(asc(settlementOffers.id));
     return rows[0]?.id ?? null;
   },
 };
