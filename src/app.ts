@@ -16,6 +16,7 @@ import { contactPointsLoader } from './modules/debtors/debtor.loaders.js';
 import type { Actor, Principal, TenantActor } from './modules/tenancy/principal.js';
 import { buildServices, type Services } from './services.js';
 import { lateFeeLoaders } from './modules/fees/late-fee.loaders.js';
+import { planLoaders } from './modules/plans/plan.loaders.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { isAppError } from './shared/errors.js';
 import { safeError } from './shared/logger.js';
@@ -112,6 +113,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
             contactPoints: contactPointsLoader(services.debtors, () => actor as TenantActor),
             ...accountLoaders(services, () => actor as TenantActor),
             ...lateFeeLoaders(services, () => actor as TenantActor),
+            ...planLoaders(services, () => actor as TenantActor),
           },
         }),
       }),

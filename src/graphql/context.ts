@@ -5,8 +5,9 @@ import type { Actor, TenantActor } from '../modules/tenancy/principal.js';
 import type { Services } from '../services.js';
 import type { AccountLoaders } from '../modules/accounts/account.loaders.js';
 import type { LateFeeLoaders } from '../modules/fees/late-fee.loaders.js';
+import type { PlanLoaders } from '../modules/plans/plan.loaders.js';
 
-export interface Loaders extends AccountLoaders, LateFeeLoaders {
+export interface Loaders extends AccountLoaders, LateFeeLoaders, PlanLoaders {
   contactPoints: DataLoader<string, ContactPointRow[]>;
 }
 

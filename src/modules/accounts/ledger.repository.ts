@@ -66,6 +66,11 @@ export const ledgerRepository = {
     return tx.select().from(ledgerEntries).where(and(eq(ledgerEntries.tenantId, tenantId), eq(ledgerEntries.groupId, groupId))).orderBy(asc(ledgerEntries.id));
   },
 
+  async byGroups(tx: Tx, tenantId: string, groupIds: readonly string[]): Promise<LedgerRow[]> {
+    if (!groupIds.length) return [];
+    return tx.select().from(ledgerEntries).where(and(eq(ledgerEntries.tenantId, tenantId), inArray(ledgerEntries.groupId, [...groupIds]))).orderBy(asc(ledgerEntries.id));
+  },
+
   /**
    * Whether a fee entry has waivers still standing (their waiver entries not reversed). Reversing such a fee
    * would credit the debtor twice: once by the waiver, once by the reversal.

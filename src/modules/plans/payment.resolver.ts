@@ -54,12 +54,11 @@ export class PaymentResolver {
   @FieldResolver(() => [LedgerEntry], { description: 'The payment entries it posted (and their reversals are in the account ledger).' })
   async entries(@Ctx() ctx: GraphQLContext, @Root() p: Payment & { ledgerGroupId: string | null }): Promise<LedgerEntry[]> {
     if (!p.ledgerGroupId) return [];
-    return (await ctx.services.payments.entries(tenantActor(ctx), p.ledgerGroupId)).map(toLedgerEntry);
+    return (await ctx.loaders.paymentEntries.load(p.ledgerGroupId)).map(toLedgerEntry);
   }
 
   @FieldResolver(() => [InstallmentShare])
   async installments(@Ctx() ctx: GraphQLContext, @Root() p: Payment & { currency: string }): Promise<InstallmentShare[]> {
-    const rows = await ctx.services.payments.installmentShares(tenantActor(ctx), [p.id]);
-    return rows.map((r) => ({ installmentId: r.installmentId, amount: money(r.amount, p.currency) }));
+    return (await ctx.loaders.paymentInstallmentShares.load(p.id)).map((r) => ({ installmentId: r.installmentId, amount: money(r.amount, p.currency) }));
   }
 }

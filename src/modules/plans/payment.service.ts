@@ -488,9 +488,10 @@ export class PaymentService {
     return { rows: rows.slice(0, first), hasNextPage: rows.length > first };
   }
 
-  entries(actor: TenantActor, groupId: string): Promise<LedgerRow[]> {
+  /** Ledger entries of payments' groups (for loaders: payments the caller can already see). */
+  entries(actor: TenantActor, groupIds: readonly string[]): Promise<LedgerRow[]> {
     const s = scopeOf(actor);
-    return this.db.tenant(s.db, (tx) => ledgerRepository.byGroup(tx, s.tenantId, groupId));
+    return this.db.tenant(s.db, (tx) => ledgerRepository.byGroups(tx, s.tenantId, groupIds));
   }
 
   installmentShares(actor: TenantActor, paymentIds: readonly string[]) {

@@ -102,13 +102,11 @@ export class PlanResolver {
 
   @FieldResolver(() => [Installment], { description: 'The down payment (seq 0) and installments, in order.' })
   async installments(@Ctx() ctx: GraphQLContext, @Root() plan: Plan & { currency: string }): Promise<Installment[]> {
-    const rows = await ctx.services.plans.installments(tenantActor(ctx), [plan.id]);
-    return rows.map((r) => installmentView(r, plan.currency));
+    return (await ctx.loaders.planInstallments.load(plan.id)).map((r) => installmentView(r, plan.currency));
   }
 
   @FieldResolver(() => [PlanAccount])
   async accounts(@Ctx() ctx: GraphQLContext, @Root() plan: Plan & { currency: string }): Promise<PlanAccount[]> {
-    const rows = await ctx.services.plans.planAccounts(tenantActor(ctx), [plan.id]);
-    return rows.map((r) => ({ accountId: r.accountId, covered: money(r.covered, plan.currency) }));
+    return (await ctx.loaders.planAccounts.load(plan.id)).map((r) => ({ accountId: r.accountId, covered: money(r.covered, plan.currency) }));
   }
 }
