@@ -203,6 +203,8 @@ describe('cross-tenant', () => {
 describe('keys limited to some portfolios', () => {
   it('a P1 key cannot see or act on P2 plans, payments, promises and settlements, nor on a plan spanning P1 and P2; its lists show only P1', async () => {
     const s = await seeded('S');
+    const replayed = { accountId: s.a10, amount: '700', idempotencyKey: `replay-${s.a10}`, receivedAt: '2026-06-15T09:00:00Z' };
+    ok(await payRaw(s.t, replayed));
     const before = await snapshot(s);
     const K = as(s.t, await scopedKey(s.t, ['read', 'write'], [s.P1]));
 
@@ -220,6 +222,9 @@ describe('keys limited to some portfolios', () => {
     await expectHidden((id) => previewRaw(K, { accountIds: [s.a12, id], startOn: TODAY, installmentCount: 3, frequency: 'MONTHLY' }), s.a10, 'previewPlan P1+P2');
     // Payments.
     await expectHidden((id) => K.gql(Q.payment, { id }), s.pay2.id, 'payment P2 plan');
+    // Replaying another key's request (same idempotency key, same body) on a P2 account answers as a fresh call
+    // would: NOT_FOUND, not the payment.
+    expectError(await payRaw(K, replayed), 'NOT_FOUND');
     await expectHidden((id) => K.gql(Q.payment, { id }), s.payS6.id, 'payment P2 settlement');
     await expectHidden((id) => reversePaymentRaw(K, id), s.pay2.id, 'reversePayment');
     await expectHidden((id) => payRaw(K, { accountId: id, amount: '100' }), s.a10, 'recordPayment P2 account');

@@ -126,7 +126,13 @@ export class PaymentService {
       const prior = await idempotencyRepository.claim(tx, s.tenantId, 'payment.record', raw.idempotencyKey, hash, paymentId);
       if (prior) {
         if (prior.requestHash !== hash) throw new AppError('CONFLICT', 'input.idempotencyKey: already used for a different payment', { field: 'input.idempotencyKey' });
-        const payment = (await paymentRepository.find(tx, s.tenantId, null, prior.resultRef))!;
+        // The same body names the same target: a principal that cannot see it gets what a fresh call would.
+        const payment = await paymentRepository.find(tx, s.tenantId, s.portfolios, prior.resultRef);
+        if (!payment) {
+          if (input.planId) throw AppError.notFound('Plan', input.planId);
+          if (input.settlementId) throw AppError.notFound('SettlementOffer', input.settlementId);
+          throw AppError.notFound('Account', input.accountId!);
+        }
         return { payment, entries: payment.ledgerGroupId ? await ledgerRepository.byGroup(tx, s.tenantId, payment.ledgerGroupId) : [], replayed: true };
       }
       const now = this.clock.now();
