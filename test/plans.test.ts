@@ -302,6 +302,67 @@ describe('one negotiation at a time, and the audit trail of a proposal', () => {
   });
 });
 
+describe('the ledger API and plans', () => {
+  it('postLedgerEntry(PAYMENT) on an account held by a plan or an accepted offer is CONFLICT (recordPayment moves installments and offers too)', async () => {
+    const t = await h.tenant();
+    const { p, did, a } = await setup(t);
+    const b = await standardAccount(t, did, p.id);
+    const c = await standardAccount(t, did, p.id);
+    await threeMonthly(t, a.id);
+    const offer = ok(await offerRaw(t, { accountIds: [b.id], amount: '80000', expiresOn: '2026-08-15' })).createSettlementOffer;
+    ok(await settlementAction(t, 'acceptSettlementOffer', offer.id));
+    const post = (accountId: string, kind: string) =>
+      t.gql(`mutation($i: PostLedgerEntryInput!) { postLedgerEntry(input: $i) { replayed } }`, { i: { accountId, kind, amount: '1000', currency: 'CNY', effectiveOn: '2026-07-30', idempotencyKey: idem('post') } });
+    const before = await counts(t);
+    expectError(await post(a.id, 'PAYMENT'), 'CONFLICT', 'input.kind');
+    expectError(await post(b.id, 'PAYMENT'), 'CONFLICT', 'input.kind');
+    expect(await counts(t)).toEqual(before);
+    // Charges still post, and an account outside any negotiation takes ledger payments as before.
+    ok(await post(a.id, 'INTEREST'));
+    ok(await post(c.id, 'PAYMENT'));
+  });
+});
+
+describe('late fees and early warning', () => {
+  const ASSESS = `mutation { assessLateFees { feesPosted skipped { reason count } } }`;
+
+  it("a plan's terms decide whether late fees freeze, over the policy's freezeWhileInPlan", async () => {
+    // The tenant-wide policy charges a flat 50.00 a month and would freeze fees in a plan (its default).
+    const frozen = await h.tenant();
+    const open = await h.tenant();
+    ok(await setRules(open, { freezeFeesWhileActive: false }));
+    for (const t of [frozen, open]) {
+      const v = ok(await t.gql(`mutation($i: LateFeePolicyInput!) { createLateFeePolicy(input: $i) { policyId } }`, { i: { name: 'Monthly flat', currency: 'CNY', frequency: 'MONTHLY', flat: { amount: '5000' } } })).createLateFeePolicy;
+      ok(await t.gql(`mutation($p: ID!) { attachLateFeePolicy(policyId: $p, target: {}) { level } }`, { p: v.policyId }));
+      const { a } = await setup(t);
+      await threeMonthly(t, a.id);
+    }
+    // Due 2026-03-01, today 07-30: the months since are held as "frozen in plan" where the plan's terms freeze
+    // fees, and charged where they do not (the policy alone would have frozen them).
+    const f = ok(await frozen.gql(ASSESS)).assessLateFees;
+    expect(f.feesPosted).toBe(0);
+    expect(f.skipped.map((x: any) => x.reason)).toContain('FROZEN_IN_PLAN');
+    const o = ok(await open.gql(ASSESS)).assessLateFees;
+    expect(o.feesPosted).toBeGreaterThan(0);
+    expect(o.skipped.map((x: any) => x.reason)).not.toContain('FROZEN_IN_PLAN');
+  });
+
+  it('a broken promise raises a BROKEN_PROMISES alert on its account', async () => {
+    const t = await h.tenant();
+    const { a } = await setup(t);
+    ok(await t.gql(`mutation { createAlertRule(input: { name: "promises broken", metric: BROKEN_PROMISES, threshold: "1" }) { id } }`));
+    ok(await createPromiseRaw(t, { accountId: a.id, amount: '5000', promisedOn: '2026-08-01' }));
+    const alerts = async () => ok(await t.gql(`{ alerts(first: 10, filter: { open: true }) { edges { node { accountId value } } } }`)).alerts.edges.map((e: any) => e.node);
+    ok(await t.gql(`mutation { evaluateAlerts { raised } }`));
+    expect(await alerts()).toEqual([]);
+    // 08-01 + 2 days grace: broken from 08-04.
+    setToday('2026-08-04');
+    expect(ok(await evaluate(t)).evaluatePlans.promisesBroken).toBe(1);
+    expect(ok(await t.gql(`mutation { evaluateAlerts { raised } }`)).evaluateAlerts.raised).toBe(1);
+    expect(await alerts()).toEqual([{ accountId: a.id, value: '1' }]);
+  });
+});
+
 describe('payments', () => {
   it('allocates fees → interest → principal by default, with one ledger line per component', async () => {
     const t = await h.tenant();

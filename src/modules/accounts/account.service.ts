@@ -309,6 +309,14 @@ export class AccountService {
       if (prior) return this.replay(tx, s.tenantId, prior, hash, accountId);
       if (input.currency.trim().toUpperCase() !== account.currency) throw AppError.badInput('input.currency', `account is in ${account.currency}, not ${input.currency}`);
       if (account.status === 'closed') throw AppError.conflict(`Account ${accountId} is closed`, { field: 'input.accountId' });
+      if (input.kind === 'payment') {
+        // Money on an account under a plan or an accepted settlement must move its installments, promises and
+        // offer too; a bare ledger payment would not.
+        const held = await paymentRepository.accountContext(tx, s.tenantId, null, accountId);
+        if (account.planFreezesFees !== null || held?.planId || held?.settlementId) {
+          throw AppError.conflict(`Account ${accountId} is held by an installment plan or an accepted settlement offer; record money received with recordPayment`, { field: 'input.kind' });
+        }
+      }
       const today = await this.today(tx, s.tenantId);
       if (!isCharge && input.kind !== 'adjustment' && input.effectiveOn > today) throw AppError.badInput('input.effectiveOn', `a ${input.kind} cannot be dated after today (${today})`);
 
