@@ -201,6 +201,7 @@ CREATE TABLE "payments" (
 --> statement-breakpoint
 ALTER TABLE "payments" ENABLE ROW LEVEL SECURITY;--> statement-breakpoint
 ALTER TABLE "alert_rules" DROP CONSTRAINT "alert_rules_metric_check";--> statement-breakpoint
+ALTER TABLE "audit_heads" ADD COLUMN "prev_hash" text;--> statement-breakpoint
 ALTER TABLE "accounts" ADD COLUMN "plan_freezes_fees" boolean;--> statement-breakpoint
 ALTER TABLE "plan_accounts" ADD CONSTRAINT "plan_accounts_plan_fk" FOREIGN KEY ("tenant_id","plan_id") REFERENCES "public"."plans"("tenant_id","id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "plan_accounts" ADD CONSTRAINT "plan_accounts_account_fk" FOREIGN KEY ("tenant_id","account_id") REFERENCES "public"."accounts"("tenant_id","id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint

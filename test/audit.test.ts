@@ -149,6 +149,29 @@ describe('audit: one event per mutation', () => {
     expect(await verify(t)).toEqual({ ok: true, checked: seen, firstBrokenSeq: null, reason: null });
   });
 
+  it('an audit event that cannot be written (it is written with the COMMIT) rolls the change back', async () => {
+    const t = await h.tenant();
+    // A trigger refuses this one tenant's debtor.create events, as a full disk or a broken chain would.
+    await h.db.admin.query(`create or replace function test_refuse_audit() returns trigger language plpgsql as $$
+      begin raise exception 'audit refused'; end $$`);
+    await h.db.admin.query(`create trigger test_refuse_audit before insert on audit_events for each row
+      when (new.tenant_id = '${t.id}' and new.action = 'debtor.create') execute function test_refuse_audit()`);
+    try {
+      const before = (await events(t.id)).length;
+      const r = await t.gql(`mutation { createDebtor(input: { kind: PERSON, legalName: "Never written", externalRef: "AUDIT-FAIL" }) { id } }`);
+      expect(errorOf(r).code).toBe('INTERNAL');
+      const [row] = await h.db.admin.query<{ n: number }>(`select count(*)::int as n from debtors where tenant_id = $1 and external_ref = 'AUDIT-FAIL'`, [t.id]);
+      expect(Number(row!.n)).toBe(0);
+      expect((await events(t.id)).length).toBe(before);
+    } finally {
+      await h.db.admin.query('drop trigger test_refuse_audit on audit_events');
+    }
+    // The chain is intact and the next mutation links to it.
+    const next = await t.gql(`mutation { createDebtor(input: { kind: PERSON, legalName: "Written" }) { id } }`);
+    expect(next.errors).toBeUndefined();
+    expect(await verify(t)).toMatchObject({ ok: true });
+  });
+
   it('a failed mutation writes no event', async () => {
     const t = await h.tenant();
     const d = await t.gql(`mutation { createDebtor(input: { kind: PERSON, legalName: "Failing", externalRef: "REF-1" }) { id } }`);

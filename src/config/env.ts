@@ -16,6 +16,11 @@ export const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /**
+   * Named prepared statements on PostgreSQL: one round trip per statement instead of two (parse and describe,
+   * then execute). Turn off behind a pooler in transaction mode that cannot keep them (pgbouncer < 1.21).
+   */
+  DATABASE_PREPARED_STATEMENTS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   DATA_DIR: z.string().min(1).default('./data'),
   PLATFORM_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   PII_ENCRYPTION_KEY: base64Key.optional(),

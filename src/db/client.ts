@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { btree_gin } from '@electric-sql/pglite/contrib/btree_gin';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { sql as dsql, type Logger } from 'drizzle-orm';
+import { sql as dsql, type Logger, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -30,6 +30,20 @@ function portfolioSetting(scope: TenantScope): string {
 }
 
 export type Row = Record<string, unknown>;
+
+/** Statements a transaction runs last, sent with its COMMIT (see atCommit). */
+const finalStatements = new WeakMap<object, SQL[]>();
+
+/**
+ * Runs `statement` as the last statement of the transaction `tx` (opened by Database.tenant), sent together
+ * with COMMIT so that any lock it takes is held only while the server runs the two. Its failure rolls the
+ * transaction back (COMMIT in a failed transaction is a rollback) and is thrown by Database.tenant.
+ */
+export function atCommit(tx: Tx, statement: SQL): void {
+  const list = finalStatements.get(tx);
+  if (!list) throw new Error('atCommit needs a transaction opened by Database.tenant');
+  list.push(statement);
+}
 
 export interface Database {
   readonly kind: 'postgres' | 'pglite';
@@ -74,6 +88,26 @@ function countingLogger(stats: { statements: number }): Logger {
 export interface PostgresOptions {
   url: string;
   poolSize: number;
+  /** Named prepared statements (default true); see DATABASE_PREPARED_STATEMENTS. */
+  prepare?: boolean;
+}
+
+/**
+ * drizzle runs unnamed statements (it asks postgres.js for `prepare: false` unless a query is given a name),
+ * and postgres.js sends an unnamed statement with parameters as parse + describe, waits for the reply, then
+ * binds and executes: two round trips per statement, and nothing can be pipelined behind it. A named prepared
+ * statement is described once per connection and then costs one round trip. The statements are the
+ * application's own SQL texts, so each connection keeps a bounded set.
+ */
+function preparing(client: postgres.Sql, prepare: boolean): postgres.Sql {
+  if (!prepare) return client;
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop !== 'unsafe') return Reflect.get(target, prop, receiver);
+      return (text: string, params?: unknown[], options?: Record<string, unknown>) =>
+        target.unsafe(text, params as postgres.ParameterOrJSON<never>[], { ...options, prepare: true });
+    },
+  });
 }
 
 export function openPostgres(opts: PostgresOptions): Database {
@@ -94,7 +128,7 @@ export function openPostgres(opts: PostgresOptions): Database {
     kind: 'postgres',
     stats,
     async tenant<T>(scope: TenantScope, fn: (tx: Tx) => Promise<T>): Promise<T> {
-      const reserved = await client.reserve();
+      const reserved = preparing(await client.reserve(), opts.prepare ?? true) as postgres.ReservedSql;
       // BEGIN and the context are sent without waiting for their replies: postgres.js pipelines them with
       // the first statement of `fn`, so a tenant transaction costs one round trip more than a bare query
       // (the COMMIT), not three. Should either fail, every later statement on this connection fails with
@@ -110,6 +144,8 @@ export function openPostgres(opts: PostgresOptions): Database {
       prelude.catch(() => {}); // observed below; avoid an unhandled rejection in the meantime
       try {
         const tx = new PostgresJsDatabase(dialect, new PostgresJsSession(reserved, dialect, undefined, { logger }), undefined) as unknown as Tx;
+        const finals: SQL[] = [];
+        finalStatements.set(tx, finals);
         let result: T;
         try {
           result = await fn(tx);
@@ -119,8 +155,17 @@ export function openPostgres(opts: PostgresOptions): Database {
           stats.statements++;
           throw err;
         }
-        await reserved.unsafe('commit');
-        stats.statements++;
+        // The final statements and COMMIT leave in one write: postgres.js queues them on this connection in
+        // order and does not wait for one reply before sending the next.
+        const sent = finals.map((q) => {
+          const { sql: text, params } = dialect.sqlToQuery(q);
+          return reserved.unsafe(text, params as postgres.ParameterOrJSON<never>[]).execute();
+        });
+        const commit = reserved.unsafe('commit').execute();
+        stats.statements += finals.length + 1;
+        const outcomes = await Promise.allSettled([...sent, commit]);
+        const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+        if (failed) throw failed.reason;
         return result;
       } finally {
         reserved.release();
@@ -129,7 +174,7 @@ export function openPostgres(opts: PostgresOptions): Database {
     async query(text, params = []) {
       stats.statements++;
       // postgres.js types its parameter list narrowly; these are plain JSON-able values.
-      return (await client.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as never;
+      return (await client.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: opts.prepare ?? true })) as unknown as never;
     },
     async migrate() {
       await migratePostgres(ownerDb, { migrationsFolder: migrationsFolder() });
@@ -165,7 +210,12 @@ export async function openPglite(dataDir?: string): Promise<Database> {
           await tx.execute(
             dsql`select set_config('role', ${APP_ROLE}, true), set_config('app.tenant_id', ${scope.tenantId}, true), set_config('app.agency_id', ${scope.agencyId ?? ''}, true), set_config('app.portfolio_ids', ${portfolioSetting(scope)}, true)`,
           );
-          return fn(tx as unknown as Tx);
+          const finals: SQL[] = [];
+          finalStatements.set(tx, finals);
+          const result = await fn(tx as unknown as Tx);
+          // One connection, nothing to pipeline with: the final statements simply run last.
+          for (const q of finals) await tx.execute(q);
+          return result;
         }),
       );
     },

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
-import { rowsOf, type Tx } from '../../db/client.js';
+import type { Tx } from '../../db/client.js';
 import { auditEvents, auditHeads } from './audit.table.js';
 import type { StoredEvent } from './audit.hash.js';
 
@@ -27,45 +27,27 @@ function filterWhere(tenantId: string, filter: AuditFilter): SQL[] {
 
 export const auditRepository = {
   /**
-   * Advances the tenant's head and returns the new seq with the previous hash. The row lock taken here is
-   * held to commit, so a second writer in the same tenant waits and then links to this event.
+   * One event as one statement: an upsert of the tenant's head takes the next seq, computes the hash in SQL from
+   * the body's parts and the previous hash (SHA-256 of body ‖ "\n" ‖ prevHash, exactly as hashEvent) and keeps
+   * the previous hash for the insert that follows. Every SET expression reads the old row, so seq, hash and
+   * prev_hash move together; the first event of a tenant inserts the head. The caller runs it at commit
+   * (Database.atCommit), so the head's lock is held for no round trip at all.
    */
-  async advanceHead(tx: Tx, tenantId: string, genesis: string): Promise<{ seq: number; prevHash: string }> {
-    const rows = await tx
-      .insert(auditHeads)
-      .values({ tenantId, seq: 1, hash: genesis })
-      .onConflictDoUpdate({ target: auditHeads.tenantId, set: { seq: sql`${auditHeads.seq} + 1` } })
-      .returning({ seq: auditHeads.seq, prevHash: auditHeads.hash });
-    const row = rows[0];
-    if (!row) throw new Error('audit head upsert returned nothing');
-    return row;
-  },
-
-  /**
-   * Appends one event in one statement: locks the tenant's head, takes the next seq, computes the hash from
-   * the body's parts and the previous hash (SHA-256 of body ‖ "\n" ‖ prevHash, as hashEvent does), inserts
-   * the event and moves the head. The head's lock is held from this statement to commit, so it is worth one
-   * round trip rather than two. Returns false when the tenant has no head yet (its first event).
-   */
-  async appendNext(tx: Tx, tenantId: string, e: Omit<StoredEvent, 'seq' | 'prevHash' | 'hash'>, parts: { prefix: string; suffix: string }): Promise<boolean> {
-    const res = await tx.execute(sql`
-      with prev as (
-        select seq, hash from ${auditHeads} where tenant_id = ${tenantId} for update
-      ), upd as (
-        update ${auditHeads} h
-           set seq = prev.seq + 1,
-               hash = encode(sha256(convert_to(${parts.prefix}::text || (prev.seq + 1)::text || ${parts.suffix}::text || E'\n' || prev.hash, 'UTF8')), 'hex')
-          from prev
-         where h.tenant_id = ${tenantId}
-        returning h.seq, h.hash, prev.hash as prev_hash
+  appendStatement(tenantId: string, e: Omit<StoredEvent, 'seq' | 'prevHash' | 'hash'>, parts: { prefix: string; suffix: string }, genesis: string): SQL {
+    const hashOf = (prev: SQL, seq: SQL) => sql`encode(sha256(convert_to(${parts.prefix}::text || (${seq})::text || ${parts.suffix}::text || E'\n' || ${prev}, 'UTF8')), 'hex')`;
+    return sql`
+      with h as (
+        insert into ${auditHeads} as ah (tenant_id, seq, hash, prev_hash)
+        values (${tenantId}, 1, ${hashOf(sql`${genesis}::text`, sql`1`)}, ${genesis})
+        on conflict (tenant_id) do update
+          set seq = ah.seq + 1, hash = ${hashOf(sql`ah.hash`, sql`ah.seq + 1`)}, prev_hash = ah.hash
+        returning seq, hash, prev_hash
       )
       insert into ${auditEvents} (tenant_id, seq, id, occurred_at, actor_kind, actor_id, action, entity_type, entity_id, before, after, request_id, ip, user_agent, prev_hash, hash)
-      select ${tenantId}, upd.seq, ${e.id}, ${e.occurredAt.toISOString()}::timestamptz, ${e.actorKind}, ${e.actorId}, ${e.action}, ${e.entityType}, ${e.entityId},
+      select ${tenantId}, h.seq, ${e.id}, ${e.occurredAt.toISOString()}::timestamptz, ${e.actorKind}, ${e.actorId}, ${e.action}, ${e.entityType}, ${e.entityId},
              ${e.before === null ? null : JSON.stringify(e.before)}::text::jsonb, ${e.after === null ? null : JSON.stringify(e.after)}::text::jsonb,
-             ${e.requestId}, ${e.ip}, ${e.userAgent}, upd.prev_hash, upd.hash
-        from upd
-      returning seq`);
-    return rowsOf(res).length > 0;
+             ${e.requestId}, ${e.ip}, ${e.userAgent}, h.prev_hash, h.hash
+        from h`;
   },
 
   /** Reserves `n` sequence numbers: returns the last one, and the hash the first links to. */
@@ -87,13 +69,6 @@ export const auditRepository = {
       const q = sql`with ins as (${insert.getSQL()}) update ${auditHeads} set hash = ${chunk[chunk.length - 1]!.hash} where ${auditHeads.tenantId} = ${tenantId}`;
       await tx.execute(q);
     }
-  },
-
-  async append(tx: Tx, tenantId: string, event: StoredEvent): Promise<void> {
-    // One statement: the event and the head's new hash move together.
-    const insert = tx.insert(auditEvents).values({ ...event, tenantId });
-    const q = sql`with ins as (${insert.getSQL()}) update ${auditHeads} set hash = ${event.hash} where ${auditHeads.tenantId} = ${tenantId}`;
-    await tx.execute(q);
   },
 
   async head(tx: Tx, tenantId: string): Promise<{ seq: number; hash: string } | null> {

@@ -1,4 +1,4 @@
-import type { Database, Tx } from '../../db/client.js';
+import { atCommit, type Database, type Tx } from '../../db/client.js';
 import type { Clock } from '../../shared/clock.js';
 import { uuidv7 } from '../../shared/ids.js';
 import type { TenantActor } from '../tenancy/principal.js';
@@ -22,15 +22,14 @@ export class AuditService {
     private readonly clock: Clock,
   ) {}
 
-  /** Call inside the mutation's own transaction: the event commits or rolls back with the change. */
+  /**
+   * Call inside the mutation's own transaction: the event commits or rolls back with the change. It is written
+   * as the transaction's last statement, sent together with COMMIT: the tenant's chain head is locked only
+   * while the server runs those two, so a tenant's writers do not queue behind each other's round trips.
+   */
   async record(tx: Tx, actor: TenantActor, entry: AuditEntry): Promise<void> {
-    const tenantId = actor.principal.tenantId;
     const body = eventBody(actor, entry, this.clock.now());
-    if (await auditRepository.appendNext(tx, tenantId, body, hashParts(body))) return;
-    // The tenant's first event: there is no head to lock yet.
-    const { seq, prevHash } = await auditRepository.advanceHead(tx, tenantId, GENESIS_HASH);
-    const event = { ...body, seq };
-    await auditRepository.append(tx, tenantId, { ...event, prevHash, hash: hashEvent(event, prevHash) });
+    atCommit(tx, auditRepository.appendStatement(actor.principal.tenantId, body, hashParts(body), GENESIS_HASH));
   }
 
   /**

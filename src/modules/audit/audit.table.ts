@@ -44,6 +44,11 @@ export const auditHeads = pgTable(
     tenantId: tenantId().primaryKey(),
     seq: bigint('seq', { mode: 'number' }).notNull(),
     hash: text('hash').notNull(),
+    /**
+     * The hash before the last single append: set by the same upsert that moves `hash`, so that statement can
+     * hand the event its prev_hash (RETURNING sees only new values). Not read anywhere else.
+     */
+    prevHash: text('prev_hash'),
   },
   () => [tenantPolicy('audit_heads')],
 ).enableRLS();
