@@ -7,7 +7,7 @@
  *   c  pipelined tx    node:http + Database.tenant() (src/db/client.ts) + debtorRepository.list (drizzle)
  *   d  GraphQL list    the real app: debtors(first: 20) { edges { node { id displayName } } } with an API key
  *   e  GraphQL by id   the real app: debtor(id) { id displayName }
- *   c2 (experiment)    c, but drizzle's statements go out as named prepared statements (see below)
+ *   c2                 c with DATABASE_PREPARED_STATEMENTS=false (unnamed statements: parse + describe first)
  *
  * Prints figures; asserts nothing about them. Each scenario gets 10 s measured at 32 connections, run as two
  * interleaved rounds of 5 s (after a warm-up) so that load from anything else on the machine hits all
@@ -27,12 +27,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { cpus, loadavg } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { and, desc, eq, isNull } from 'drizzle-orm';
-import { PgDialect } from 'drizzle-orm/pg-core';
-import { drizzle, PostgresJsDatabase, PostgresJsSession } from 'drizzle-orm/postgres-js';
+import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { buildApp } from '../src/app.js';
 import { parseConfig } from '../src/config/env.js';
-import { openPostgres, type Database, type Tx } from '../src/db/client.js';
+import { openPostgres, type Database } from '../src/db/client.js';
 import { APP_ROLE } from '../src/db/columns.js';
 import { debtorRepository, type DebtorListFilter } from '../src/modules/debtors/debtor.repository.js';
 import { debtors } from '../src/modules/debtors/debtor.table.js';
@@ -172,47 +171,12 @@ await runBench('bench-api', 4 * 60_000, async (tdb) => {
     });
     closers.push(() => new Promise((r) => c.server.close(r)));
 
-    // c2, an experiment (not the app's code): Database.tenant() as in src/db/client.ts, except that drizzle's
-    // statements are sent as named prepared statements. drizzle-orm/postgres-js sends unnamed statements
-    // (prepare: false), and postgres.js sends an unnamed statement that has parameters as Parse+Describe,
-    // waits for the parameter types, then Bind+Execute: one extra round trip per statement, which also cuts
-    // the pipeline after BEGIN + set_config. Prepared, the SELECT rides with them. plan_cache_mode =
-    // force_custom_plan (transaction-local) keeps per-call planning, so plan quality is unchanged.
-    const sqlC2 = postgres(tdb.url, { max: POOL, types: {}, onnotice: () => {} });
-    drizzle(sqlC2); // registers drizzle's type parsers on the shared options, as openPostgres does
-    closers.push(() => sqlC2.end({ timeout: 5 }));
-    const dialect = new PgDialect();
-    const tenantPrepared = async <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => {
-      const reserved = await sqlC2.reserve();
-      try {
-        const prelude = Promise.all([
-          reserved.unsafe('begin').execute(),
-          reserved.unsafe(`${CONTEXT_SQL.replace(/^select /, 'select set_config(\'plan_cache_mode\', \'force_custom_plan\', true), ')}`, [APP_ROLE, tenantId, '', '']).execute(),
-        ]);
-        prelude.catch(() => {});
-        const prepared = new Proxy(reserved, {
-          get(target, prop, receiver) {
-            if (prop !== 'unsafe') return Reflect.get(target, prop, receiver);
-            return (query: string, params?: postgres.ParameterOrJSON<never>[], opts?: postgres.UnsafeQueryOptions) => target.unsafe(query, params, { ...opts, prepare: true });
-          },
-        });
-        const tx = new PostgresJsDatabase(dialect, new PostgresJsSession(prepared, dialect, undefined, {}), undefined) as unknown as Tx;
-        let result: T;
-        try {
-          result = await fn(tx);
-          await prelude;
-        } catch (err) {
-          await reserved.unsafe('rollback').catch(() => {});
-          throw err;
-        }
-        await reserved.unsafe('commit');
-        return result;
-      } finally {
-        reserved.release();
-      }
-    };
+    // c2: c without prepared statements (DATABASE_PREPARED_STATEMENTS=false, for poolers that cannot keep
+    // them): every statement with parameters is sent as parse + describe, then bind + execute after the reply.
+    const dbC2 = openPostgres({ url: tdb.url, poolSize: POOL, prepare: false });
+    closers.push(() => dbC2.close());
     const c2 = await listen(async (_req, res) => {
-      const rows = await tenantPrepared((tx) => debtorRepository.list(tx, tenantId, filter, 'created_desc', PAGE + 1, null));
+      const rows = await dbC2.tenant({ tenantId }, (tx) => debtorRepository.list(tx, tenantId, filter, 'created_desc', PAGE + 1, null));
       sendPage(res, rows.slice(0, PAGE).map((r) => ({ id: r.id, displayName: r.displayName })));
     });
     closers.push(() => new Promise((r) => c2.server.close(r)));
@@ -256,7 +220,7 @@ await runBench('bench-api', 4 * 60_000, async (tdb) => {
       { key: 'c', label: 'c Database.tenant() + repository', ...target(c.url) },
       { key: 'd', label: 'd GraphQL debtors(first: 20)', ...target(gqlUrl, 'POST', listBody) },
       { key: 'e', label: 'e GraphQL debtor(id)', ...target(gqlUrl, 'POST', oneBody) },
-      { key: 'c2', label: 'c2 experiment: c + prepared stmts', ...target(c2.url) },
+      { key: 'c2', label: 'c2 c without prepared stmts', ...target(c2.url) },
     ];
     const scenarios = allScenarios.filter((x) => !only || only.includes(x.key));
 

@@ -8,6 +8,8 @@ describe('tenant context prelude', () => {
     expect(sql).toMatch(/^begin; select set_config\('role', 'arrears_app', true\)/);
     expect(sql).toContain(`set_config('app.tenant_id', '${tenant}', true)`);
     expect(sql).toContain(`set_config('app.portfolio_ids', '{01a225c2-5470-7453-8fbb-305f1c205472}', true)`);
+    // Prepared statements are still planned per call, with the call's own parameters.
+    expect(sql).toContain(`set_config('plan_cache_mode', 'force_custom_plan', true)`);
     expect(sql).not.toMatch(/, false\)/);
   });
 

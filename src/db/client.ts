@@ -73,7 +73,10 @@ export function contextPrelude(scope: TenantScope): string {
   for (const id of ids) if (!isUuid(id)) throw new Error('tenant context ids must be UUIDs');
   return (
     `begin; select set_config('role', '${APP_ROLE}', true), set_config('app.tenant_id', '${scope.tenantId}', true), ` +
-    `set_config('app.agency_id', '${scope.agencyId ?? ''}', true), set_config('app.portfolio_ids', '${portfolioSetting(scope)}', true)`
+    `set_config('app.agency_id', '${scope.agencyId ?? ''}', true), set_config('app.portfolio_ids', '${portfolioSetting(scope)}', true), ` +
+    // Prepared statements save the parse round trip, not the planning: a generic plan chosen once for every
+    // tenant's parameters could suit one tenant's data and not another's.
+    `set_config('plan_cache_mode', 'force_custom_plan', true)`
   );
 }
 
