@@ -158,14 +158,17 @@ export class PaymentService {
         const found = await paymentRepository.accountContext(tx, s.tenantId, s.portfolios, input.accountId!);
         if (!found) throw AppError.notFound('Account', input.accountId!);
         const { account } = found;
-        // A payment on an account held by an active plan counts toward the plan's installments.
+        // A payment on an account held by an active plan counts toward the plan's installments. The plan and the
+        // offer were found before being locked: one broken, cancelled or expired meanwhile no longer takes it.
         if (found.planId) plan = await planRepository.find(tx, s.tenantId, null, found.planId, true);
+        if (plan && plan.status !== 'active') plan = null;
         // Held by a plan this principal cannot see (it spans a portfolio outside its scope): recording the payment
         // as a plain one would leave the plan's installments uncredited.
-        else if (account.status === 'in_plan' && account.planFreezesFees !== null) {
+        if (!found.planId && account.status === 'in_plan' && account.planFreezesFees !== null) {
           throw AppError.conflict(`Account ${account.id} is held by an installment plan that spans portfolios outside this key's scope; record the payment with a key that can see the whole plan`, { field: 'input.accountId' });
         }
         if (found.settlementId) settlement = await settlementRepository.find(tx, s.tenantId, null, found.settlementId, true);
+        if (settlement && settlement.status !== 'accepted') settlement = null;
         accounts = await this.lockAccounts(tx, s.tenantId, [account.id]);
       }
       const currency = accounts[0]!.currency;
