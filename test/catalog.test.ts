@@ -8,6 +8,8 @@ import { startHarness, type Harness } from './harness.js';
 
 /** Global tables: no tenant_id column of their own. Still under RLS (checked below). */
 const GLOBAL_TABLES = new Set(['tenants']);
+/** Platform tables: not the app role's at all (no privilege, checked below); RLS forced, policies for the owner only. */
+const PLATFORM_TABLES = new Set(['signing_keys']);
 /** The tables the foundation ships with; the catalog must contain at least these (guards against a vacuous pass). */
 const KNOWN_TABLES = ['tenants', 'api_keys', 'debtors', 'debtor_contact_points', 'audit_events', 'audit_heads'];
 
@@ -50,7 +52,7 @@ describe('catalog: every table is tenant-isolated', () => {
 
   it('every tenant table has a primary key whose first column is tenant_id', () => {
     const bad = tables
-      .filter((t) => !GLOBAL_TABLES.has(t.name))
+      .filter((t) => !GLOBAL_TABLES.has(t.name) && !PLATFORM_TABLES.has(t.name))
       .filter((t) => !t.pk || t.pk.split(',')[0] !== 'tenant_id')
       .map((t) => `${t.name} (pk: ${t.pk ?? 'none'})`);
     expect(bad).toEqual([]);
@@ -59,6 +61,17 @@ describe('catalog: every table is tenant-isolated', () => {
   it('every table (global ones included) has row-level security enabled and forced', () => {
     const bad = tables.filter((t) => !t.rls || !t.force).map((t) => `${t.name} (enabled ${t.rls}, forced ${t.force})`);
     expect(bad).toEqual([]);
+  });
+
+  it('platform tables grant the app role nothing', async () => {
+    for (const t of PLATFORM_TABLES) {
+      const [r] = await h.db.admin.query<{ any: boolean }>(
+        `select has_table_privilege('arrears_app', $1, 'SELECT') or has_table_privilege('arrears_app', $1, 'INSERT')
+             or has_table_privilege('arrears_app', $1, 'UPDATE') or has_table_privilege('arrears_app', $1, 'DELETE') as any`,
+        [t],
+      );
+      expect(r!.any, t).toBe(false);
+    }
   });
 
   it('every table (global ones included) has at least one policy', () => {
@@ -78,7 +91,8 @@ describe('catalog: every table is tenant-isolated', () => {
         and (0::oid = any(p.polroles) or (select oid from pg_roles where rolname = 'arrears_app') = any(p.polroles))`);
     // Every table has one such policy …
     const covered = new Set(policies.map((p) => p.tbl));
-    expect(tables.map((t) => t.name).filter((n) => !covered.has(n))).toEqual([]);
+    expect(tables.map((t) => t.name).filter((n) => !covered.has(n) && !PLATFORM_TABLES.has(n))).toEqual([]);
+    expect(policies.filter((p) => PLATFORM_TABLES.has(p.tbl))).toEqual([]);
     // … and none of them lets rows through without the tenant comparison.
     for (const p of policies) {
       const column = GLOBAL_TABLES.has(p.tbl) ? 'id' : 'tenant_id';

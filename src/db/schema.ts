@@ -13,3 +13,4 @@ export * from '../modules/plans/plan.table.js';
 export * from '../modules/plans/promise.table.js';
 export * from '../modules/plans/settlement.table.js';
 export * from '../modules/plans/payment.table.js';
+export * from '../modules/agencies/agency.table.js';
