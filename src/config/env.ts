@@ -56,6 +56,13 @@ export const envSchema = z.object({
   LATE_FEE_PREVIEW_HORIZON_DAYS: z.coerce.number().int().min(0).max(3660).default(366),
   /** Accounts per late-fee accrual transaction. */
   LATE_FEE_BATCH_SIZE: z.coerce.number().int().min(1).max(20_000).default(2000),
+  /** Agency access tokens (POST /oauth/token): the `iss` and `aud` they carry and are checked for, and their lifetime. */
+  AGENCY_TOKEN_ISSUER: z.string().min(1).max(200).default('urn:arrears:api'),
+  AGENCY_TOKEN_AUDIENCE: z.string().min(1).max(200).default('urn:arrears:graphql'),
+  AGENCY_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(900),
+  /** Failed token requests allowed per client id (and, times three, per address) in TOKEN_FAILURE_WINDOW_SECONDS. */
+  TOKEN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
+  TOKEN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   /** Accrual batches in flight at once on PostgreSQL (each holds a pool connection). */
   LATE_FEE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
 });

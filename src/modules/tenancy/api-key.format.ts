@@ -12,7 +12,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 export const KEY_PREFIX = 'ark';
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
-function toBase62(buf: Buffer, width: number): string {
+export function toBase62(buf: Buffer, width: number): string {
   let n = BigInt('0x' + (buf.toString('hex') || '0'));
   let out = '';
   while (n > 0n) {
@@ -48,17 +48,17 @@ function crc32(s: string): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-function checksum(body: string): string {
+export function checksum(body: string): string {
   const b = Buffer.alloc(4);
   b.writeUInt32BE(crc32(body));
   return toBase62(b, 6);
 }
 
-function uuidToBase62(uuid: string): string {
+export function uuidToBase62(uuid: string): string {
   return toBase62(Buffer.from(uuid.replace(/-/g, ''), 'hex'), 22);
 }
 
-function base62ToUuid(s: string): string | null {
+export function base62ToUuid(s: string): string | null {
   const n = fromBase62(s);
   if (n === null || n >= 1n << 128n) return null;
   const hex = n.toString(16).padStart(32, '0');

@@ -6,6 +6,10 @@ import { hashApiKey, hashesEqual, parseApiKey } from './api-key.format.js';
 import { apiKeyRepository } from './api-key.repository.js';
 import type { LastUsedTracker } from './last-used.tracker.js';
 import { SCOPES, type Principal, type Scope } from './principal.js';
+import type { AgencyAuthService } from '../agencies/agency-auth.service.js';
+
+/** A compact JWS: three base64url segments. API keys (ark_…) and the platform token never look like one. */
+const JWT_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 
 /** Turns an Authorization header into a principal, or UNAUTHENTICATED with a reason that leaks nothing. */
 export class AuthService {
@@ -16,17 +20,19 @@ export class AuthService {
     private readonly clock: Clock,
     private readonly lastUsed: LastUsedTracker,
     platformAdminToken: string | undefined,
+    private readonly agencies: AgencyAuthService,
   ) {
     this.platformTokenDigest = platformAdminToken ? createHash('sha256').update(platformAdminToken).digest() : null;
   }
 
   async authenticate(authorization: string | undefined): Promise<Principal> {
-    if (!authorization) throw AppError.unauthenticated('Missing Authorization header: send "Authorization: Bearer <API key>"');
+    if (!authorization) throw AppError.unauthenticated('Missing Authorization header: send "Authorization: Bearer <API key or agency access token>"');
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!m) throw AppError.unauthenticated('Malformed Authorization header: expected "Bearer <API key>"');
     const token = m[1]!;
 
     if (token.startsWith('ark_')) return this.apiKey(token);
+    if (JWT_RE.test(token)) return this.agencies.principal(token);
 
     // Compare digests so the comparison is constant-time whatever the lengths.
     if (this.platformTokenDigest && timingSafeEqual(createHash('sha256').update(token).digest(), this.platformTokenDigest)) {

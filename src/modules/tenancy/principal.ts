@@ -1,6 +1,8 @@
 export const SCOPES = ['read', 'write', 'admin', 'pii:reveal'] as const;
 export type Scope = (typeof SCOPES)[number];
 
+import type { AgencyScope } from '../agencies/agency.table.js';
+
 export type PrincipalKind = 'api_key' | 'agency' | 'platform' | 'system';
 
 /** What authentication yields. Nothing downstream of auth reads headers. */
@@ -12,6 +14,10 @@ export interface Principal {
   scopes: ReadonlySet<Scope>;
   portfolioIds?: readonly string[];
   agencyId?: string;
+  /** Agency principals: which granted portfolios carry each scope (a grant's scopes hold for its portfolio only). */
+  agencyScopes?: ReadonlyMap<AgencyScope, readonly string[]>;
+  /** Agency principals: the client credential the token was issued to (revoking it ends the token). */
+  credentialId?: string;
 }
 
 /** The principal plus where the request came from: what an audit event records. */
