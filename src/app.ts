@@ -10,6 +10,7 @@ import type { GraphQLContext } from './graphql/context.js';
 import { getSchema } from './graphql/schema.js';
 import { BodyTooLarge, ClientClosed, readBody } from './http/body.js';
 import { healthz, readyz } from './http/health.js';
+import { jwksEndpoint, tokenEndpoint } from './http/oauth.js';
 import { sendError, sendJson } from './http/respond.js';
 import { accountLoaders } from './modules/accounts/account.loaders.js';
 import { contactPointsLoader } from './modules/debtors/debtor.loaders.js';
@@ -17,6 +18,7 @@ import type { Actor, Principal, TenantActor } from './modules/tenancy/principal.
 import { buildServices, type Services } from './services.js';
 import { lateFeeLoaders } from './modules/fees/late-fee.loaders.js';
 import { planLoaders } from './modules/plans/plan.loaders.js';
+import { agencyLoaders } from './modules/agencies/agency.loaders.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { isAppError } from './shared/errors.js';
 import { safeError } from './shared/logger.js';
@@ -57,6 +59,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     platformAdminToken: config.PLATFORM_ADMIN_TOKEN,
     lateFees: { previewHorizonDays: config.LATE_FEE_PREVIEW_HORIZON_DAYS, batchSize: config.LATE_FEE_BATCH_SIZE, concurrency: config.LATE_FEE_CONCURRENCY },
     onBackgroundError: (err) => logger.error({ err: safeError(err) }, 'background task failed'),
+    agencyTokens: {
+      issuer: config.AGENCY_TOKEN_ISSUER,
+      audience: config.AGENCY_TOKEN_AUDIENCE,
+      ttlSeconds: config.AGENCY_TOKEN_TTL_SECONDS,
+      maxFailures: config.TOKEN_MAX_FAILURES,
+      failureWindowSeconds: config.TOKEN_FAILURE_WINDOW_SECONDS,
+    },
+    onTokenFailure: (f) => logger.warn({ clientId: f.clientId, ip: f.ip, reason: f.reason }, 'token request refused'),
   });
   services.lastUsed.start();
   const apollo = await createApollo(
@@ -114,6 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
             ...accountLoaders(services, () => actor as TenantActor),
             ...lateFeeLoaders(services, () => actor as TenantActor),
             ...planLoaders(services, () => actor as TenantActor),
+            ...agencyLoaders(services, () => actor as TenantActor),
           },
         }),
       }),
@@ -143,6 +154,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       else if (path === '/readyz' && req.method === 'GET') await readyz(res, database, shuttingDown);
       else if (path === '/graphql' && (req.method === 'POST' || req.method === 'GET')) await graphql(req, res, requestId, log);
       else if (path === '/graphql') sendError(res, 405, 'BAD_USER_INPUT', 'Use POST (or GET for queries)', requestId);
+      else if (path === '/oauth/token') await tokenEndpoint(req, res, services.agencyAuth, clientIp(req));
+      else if (path === '/.well-known/jwks.json') await jwksEndpoint(req, res, services.tokens);
       else sendJson(res, 404, { error: 'not found' });
     } catch (err) {
       log.error({ err: safeError(err) }, 'request failed');

@@ -17,6 +17,11 @@ import { PaymentService } from './modules/plans/payment.service.js';
 import { PlanService } from './modules/plans/plan.service.js';
 import { PromiseService } from './modules/plans/promise.service.js';
 import { SettlementService } from './modules/plans/settlement.service.js';
+import { AgencyAuthService, type TokenFailure } from './modules/agencies/agency-auth.service.js';
+import { AgencyPerformanceService } from './modules/agencies/agency-performance.service.js';
+import { AgencyService } from './modules/agencies/agency.service.js';
+import { TokenService, type TokenSettings } from './modules/agencies/token.service.js';
+import { AttemptLimiter } from './shared/attempt-limiter.js';
 
 export interface Services {
   audit: AuditService;
@@ -35,7 +40,24 @@ export interface Services {
   payments: PaymentService;
   promises: PromiseService;
   settlements: SettlementService;
+  agencies: AgencyService;
+  agencyAuth: AgencyAuthService;
+  agencyPerformance: AgencyPerformanceService;
+  tokens: TokenService;
 }
+
+export interface AgencyTokenOptions extends TokenSettings {
+  maxFailures: number;
+  failureWindowSeconds: number;
+}
+
+export const DEFAULT_AGENCY_TOKEN_OPTIONS: AgencyTokenOptions = {
+  issuer: 'urn:arrears:api',
+  audience: 'urn:arrears:graphql',
+  ttlSeconds: 900,
+  maxFailures: 10,
+  failureWindowSeconds: 300,
+};
 
 export interface ServiceDeps {
   database: Database;
@@ -45,6 +67,8 @@ export interface ServiceDeps {
   /** Defaults suit the CLI and worker; the API passes the configured values. */
   lateFees?: LateFeeOptions;
   onBackgroundError: (err: unknown) => void;
+  agencyTokens?: AgencyTokenOptions;
+  onTokenFailure?: (f: TokenFailure) => void;
 }
 
 export const DEFAULT_LATE_FEE_OPTIONS: LateFeeOptions = { previewHorizonDays: 366, batchSize: 2000, concurrency: 2 };
@@ -52,10 +76,23 @@ export const DEFAULT_LATE_FEE_OPTIONS: LateFeeOptions = { previewHorizonDays: 36
 export function buildServices(d: ServiceDeps): Services {
   const audit = new AuditService(d.database, d.clock);
   const lastUsed = new LastUsedTracker(d.database, 30_000, d.onBackgroundError);
+  const t = d.agencyTokens ?? DEFAULT_AGENCY_TOKEN_OPTIONS;
+  const tokens = new TokenService(d.database, d.pii, d.clock, { issuer: t.issuer, audience: t.audience, ttlSeconds: t.ttlSeconds });
+  const agencyAuth = new AgencyAuthService(
+    d.database,
+    d.clock,
+    tokens,
+    {
+      perClient: new AttemptLimiter(t.maxFailures, t.failureWindowSeconds * 1000),
+      // An address may front several agencies (a call centre's NAT): three clients' worth of failures.
+      perIp: new AttemptLimiter(t.maxFailures * 3, t.failureWindowSeconds * 1000),
+    },
+    d.onTokenFailure,
+  );
   return {
     audit,
     lastUsed,
-    auth: new AuthService(d.database, d.clock, lastUsed, d.platformAdminToken),
+    auth: new AuthService(d.database, d.clock, lastUsed, d.platformAdminToken, agencyAuth),
     tenancy: new TenancyService(d.database, d.clock, audit, lastUsed),
     debtors: new DebtorService(d.database, d.clock, audit, d.pii),
     portfolios: new PortfolioService(d.database, d.clock, audit),
@@ -69,5 +106,9 @@ export function buildServices(d: ServiceDeps): Services {
     payments: new PaymentService(d.database, d.clock, audit),
     promises: new PromiseService(d.database, d.clock, audit),
     settlements: new SettlementService(d.database, d.clock, audit),
+    agencies: new AgencyService(d.database, d.clock, audit),
+    agencyAuth,
+    agencyPerformance: new AgencyPerformanceService(d.database, d.clock),
+    tokens,
   };
 }

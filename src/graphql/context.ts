@@ -1,13 +1,15 @@
 import type DataLoader from 'dataloader';
 import { AppError } from '../shared/errors.js';
 import type { ContactPointRow } from '../modules/debtors/debtor.repository.js';
-import type { Actor, TenantActor } from '../modules/tenancy/principal.js';
+import type { AgencyScope } from '../modules/agencies/agency.table.js';
+import type { Actor, Scope, TenantActor } from '../modules/tenancy/principal.js';
 import type { Services } from '../services.js';
 import type { AccountLoaders } from '../modules/accounts/account.loaders.js';
 import type { LateFeeLoaders } from '../modules/fees/late-fee.loaders.js';
 import type { PlanLoaders } from '../modules/plans/plan.loaders.js';
+import type { AgencyLoaders } from '../modules/agencies/agency.loaders.js';
 
-export interface Loaders extends AccountLoaders, LateFeeLoaders, PlanLoaders {
+export interface Loaders extends AccountLoaders, LateFeeLoaders, PlanLoaders, AgencyLoaders {
   contactPoints: DataLoader<string, ContactPointRow[]>;
 }
 
@@ -17,8 +19,17 @@ export interface GraphQLContext {
   loaders: Loaders;
 }
 
-/** The actor, asserting it acts for a tenant (the auth checker has already refused everyone else). */
-export function tenantActor(ctx: GraphQLContext): TenantActor {
+/**
+ * The actor, asserting it acts for a tenant (the auth checker has already refused everyone else). For an
+ * agency, `scope` narrows its reach to the portfolios whose grant carries that scope: a grant of P1 with
+ * payments:record and of P2 with accounts:read only lets it record payments in P1.
+ */
+export function tenantActor(ctx: GraphQLContext, scope?: AgencyScope): TenantActor {
   if (ctx.actor.principal.tenantId === null) throw AppError.forbidden('This operation needs a tenant API key');
-  return ctx.actor as TenantActor;
+  const actor = ctx.actor as TenantActor;
+  const p = actor.principal;
+  if (p.kind !== 'agency' || !scope) return actor;
+  const portfolioIds = p.agencyScopes?.get(scope) ?? [];
+  const scopes = new Set<Scope>(scope === 'pii:reveal' ? ['pii:reveal'] : []);
+  return { ...actor, principal: { ...p, portfolioIds, scopes } };
 }

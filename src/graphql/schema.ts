@@ -14,6 +14,7 @@ import { PaymentResolver } from '../modules/plans/payment.resolver.js';
 import { PlanResolver } from '../modules/plans/plan.resolver.js';
 import { PromiseResolver } from '../modules/plans/promise.resolver.js';
 import { SettlementResolver } from '../modules/plans/settlement.resolver.js';
+import { AccountPlacementResolver, AgencyGrantResolver, AgencyResolver } from '../modules/agencies/agency.resolver.js';
 import { authChecker } from './auth-checker.js';
 
 let cached: Promise<GraphQLSchema> | null = null;
@@ -48,6 +49,9 @@ export function getSchema(): Promise<GraphQLSchema> {
     resolvers: [
       TenancyResolver,
       DebtorResolver,
+      AgencyResolver,
+      AgencyGrantResolver,
+      AccountPlacementResolver,
       AuditResolver,
       PortfolioResolver,
       AccountResolver,

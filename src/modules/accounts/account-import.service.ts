@@ -17,6 +17,7 @@ import { openingEntries, type ProductType } from './account.service.js';
 import { ledgerRepository } from './ledger.repository.js';
 import { portfolioRepository, type PortfolioRow } from './portfolio.repository.js';
 import { scopeOf } from './scope.js';
+import { agencyRepository } from '../agencies/agency.repository.js';
 
 /** Column names, as in a CSV header (snake_case) and the GraphQL input (camelCase). */
 export const IMPORT_COLUMNS = [
@@ -255,6 +256,8 @@ export class AccountImportService {
 
   /** One audit event per batch: counts and, for files, the file's SHA-256. */
   async recordBatch(tx: Tx, actor: TenantActor, portfolio: PortfolioRow, counts: ImportCounts, meta: { source: string; fileSha256?: string; batch?: number }): Promise<void> {
+    // Accounts imported into a portfolio placed with an agency are placed with it too.
+    if (counts.accountsCreated > 0) await agencyRepository.placeArrivals(tx, actor.principal.tenantId, portfolio.id);
     await this.audit.record(tx, actor, { action: 'account.import', entityType: 'portfolio', entityId: portfolio.id, before: null, after: { ...counts, ...meta } });
   }
 

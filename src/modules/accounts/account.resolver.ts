@@ -36,7 +36,7 @@ export class AccountResolver {
   @Authorized('read')
   @Query(() => Account)
   account(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<AccountRow> {
-    return ctx.services.accounts.get(tenantActor(ctx), id);
+    return ctx.services.accounts.get(tenantActor(ctx, 'accounts:read'), id);
   }
 
   @Authorized('read')
@@ -50,7 +50,7 @@ export class AccountResolver {
     const size = pageSize(first);
     const cursor = decodeCursor(after, ACCOUNT_ORDER);
     const page = await ctx.services.accounts.list(
-      tenantActor(ctx),
+      tenantActor(ctx, 'accounts:read'),
       { ...filter, statuses: filter?.statuses as AccountStatus[] | null | undefined },
       size,
       cursor?.id ?? null,

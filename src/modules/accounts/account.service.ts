@@ -20,6 +20,7 @@ import { delinquencyRepository } from './delinquency.repository.js';
 import { idempotencyRepository, ledgerRepository, type LedgerInsert, type LedgerRow } from './ledger.repository.js';
 import { portfolioRepository } from './portfolio.repository.js';
 import { scopeOf } from './scope.js';
+import { agencyRepository } from '../agencies/agency.repository.js';
 import { paymentRepository } from '../plans/payment.repository.js';
 
 export type ProductType = (typeof PRODUCT_TYPES)[number];
@@ -156,6 +157,8 @@ export class AccountService {
         ]);
         const entries = await ledgerRepository.insertMany(tx, s.tenantId, openingEntries(actor, id, currency, input.dueOn, principal, interest, fees));
         const account = await resummarizeAccount(tx, s.tenantId, row!.id, 'input.originalPrincipal');
+        // Created in a portfolio placed with an agency: placed with it too, with its opening balance.
+        await agencyRepository.placeAccounts(tx, s.tenantId, [id]);
         await this.audit.record(tx, actor, { action: 'account.create', entityType: 'account', entityId: id, before: null, after: accountAuditView(account) });
         return { account, entries };
       });
@@ -274,6 +277,9 @@ export class AccountService {
       // A portfolio attachment may change the account's late-fee policy: the next run looks at it again.
       const updated = await accountRepository.update(tx, s.tenantId, id, version, { portfolioId, feeRulesGen: null });
       if (!updated) throw AppError.conflict('Account changed concurrently; reload and retry');
+      // Placement follows the portfolio: the old agency's placement ends, the new portfolio's agency (if any) takes it.
+      await agencyRepository.endAccountPlacements(tx, s.tenantId, [id], 'moved');
+      await agencyRepository.placeAccounts(tx, s.tenantId, [id]);
       await this.audit.record(tx, actor, { action: 'account.move', entityType: 'account', entityId: id, before: { portfolioId: current.portfolioId }, after: { portfolioId } });
       return updated;
     });

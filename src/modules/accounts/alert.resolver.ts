@@ -45,7 +45,7 @@ export class AlertResolver {
   ): Promise<AlertConnection> {
     const size = pageSize(first);
     const cursor = decodeCursor(after, ORDER);
-    const page = await ctx.services.alerts.list(tenantActor(ctx), filter ?? {}, size, cursor?.id ?? null);
+    const page = await ctx.services.alerts.list(tenantActor(ctx, 'accounts:read'), filter ?? {}, size, cursor?.id ?? null);
     const cursorOf = (r: AlertRow) => encodeCursor(ORDER, '', r.id);
     return { edges: page.rows.map((r) => ({ cursor: cursorOf(r), node: r })), pageInfo: pageInfo(page.rows, page.hasNextPage, cursorOf) };
   }

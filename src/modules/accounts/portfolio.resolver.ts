@@ -11,13 +11,13 @@ export class PortfolioResolver {
   @Authorized('read')
   @Query(() => Portfolio)
   portfolio(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<PortfolioRow> {
-    return ctx.services.portfolios.get(tenantActor(ctx), id);
+    return ctx.services.portfolios.get(tenantActor(ctx, 'accounts:read'), id);
   }
 
   @Authorized('read')
   @Query(() => [Portfolio], { description: 'Portfolios this key can reach, by name.' })
   portfolios(@Ctx() ctx: GraphQLContext): Promise<PortfolioRow[]> {
-    return ctx.services.portfolios.list(tenantActor(ctx));
+    return ctx.services.portfolios.list(tenantActor(ctx, 'accounts:read'));
   }
 
   @Authorized('write')
@@ -42,7 +42,7 @@ export class PortfolioResolver {
     @Arg('to', () => LocalDateScalar, { nullable: true, description: 'Collection period end; default asOf.' }) to: string | null,
     @Arg('asOf', () => LocalDateScalar, { nullable: true, description: "Aging date; default today in the tenant's zone." }) asOf: string | null,
   ): Promise<PortfolioAnalytics[]> {
-    const rows = await ctx.services.portfolios.analytics(tenantActor(ctx), { portfolioIds, from, to, asOf });
+    const rows = await ctx.services.portfolios.analytics(tenantActor(ctx, 'accounts:read'), { portfolioIds, from, to, asOf });
     return rows.map((r) => {
       const c = r.portfolio.currency;
       return {

@@ -19,7 +19,7 @@ export class AuditResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Arg('filter', () => AuditEventFilter, { nullable: true }) filter: AuditEventFilter | null,
   ): Promise<AuditEventConnection> {
-    const actor = tenantActor(ctx);
+    const actor = tenantActor(ctx, 'accounts:read');
     const size = pageSize(first);
     const cursor = decodeCursor(after, ORDER);
     const beforeSeq = cursor ? Number(cursor.key) : null;

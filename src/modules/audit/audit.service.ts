@@ -54,13 +54,13 @@ export class AuditService {
   }
 
   list(actor: TenantActor, filter: AuditFilter, limit: number, beforeSeq: number | null): Promise<AuditRow[]> {
-    const tenantId = actor.principal.tenantId;
-    return this.db.tenant({ tenantId }, (tx) => auditRepository.list(tx, tenantId, filter, limit, beforeSeq));
+    const { tenantId, agencyId } = readerScope(actor);
+    return this.db.tenant({ tenantId, agencyId }, (tx) => auditRepository.list(tx, tenantId, ownEventsOnly(actor, filter), limit, beforeSeq));
   }
 
   count(actor: TenantActor, filter: AuditFilter): Promise<number> {
-    const tenantId = actor.principal.tenantId;
-    return this.db.tenant({ tenantId }, (tx) => auditRepository.count(tx, tenantId, filter));
+    const { tenantId, agencyId } = readerScope(actor);
+    return this.db.tenant({ tenantId, agencyId }, (tx) => auditRepository.count(tx, tenantId, ownEventsOnly(actor, filter)));
   }
 
   /** Recomputes the whole chain in one snapshot, page by page, and names the first event that fails. */
@@ -78,6 +78,15 @@ export class AuditService {
       return verifier.result(await auditRepository.head(tx, tenantId));
     });
   }
+}
+
+function readerScope(actor: TenantActor): { tenantId: string; agencyId: string | null } {
+  return { tenantId: actor.principal.tenantId, agencyId: actor.principal.agencyId ?? null };
+}
+
+/** An agency reads the trail of what it did, nothing else (the database enforces the same: migration 0012). */
+function ownEventsOnly(actor: TenantActor, filter: AuditFilter): AuditFilter {
+  return actor.principal.kind === 'agency' ? { ...filter, actorId: actor.principal.actorId } : filter;
 }
 
 function eventBody(actor: TenantActor, entry: AuditEntry, occurredAt: Date): Omit<HashableEvent, 'seq'> {

@@ -27,7 +27,7 @@ export class DebtorResolver {
   @Authorized('read')
   @Query(() => Debtor, { description: 'NOT_FOUND when the id is unknown or not this tenant\'s.' })
   debtor(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<DebtorRow> {
-    return ctx.services.debtors.get(tenantActor(ctx), id);
+    return ctx.services.debtors.get(tenantActor(ctx, 'debtors:read'), id);
   }
 
   @Authorized('read')
@@ -39,7 +39,7 @@ export class DebtorResolver {
     @Arg('filter', () => DebtorFilter, { nullable: true }) filter: DebtorFilter | null,
     @Arg('orderBy', () => DebtorOrderEnum, { nullable: true, defaultValue: DebtorOrderEnum.CREATED_DESC }) orderBy: DebtorOrderEnum,
   ): Promise<DebtorConnection> {
-    const actor = tenantActor(ctx);
+    const actor = tenantActor(ctx, 'debtors:read');
     const size = pageSize(first);
     const order = orderBy as DebtorOrder;
     const cursor = decodeCursor(after, order);
@@ -86,7 +86,7 @@ export class DebtorResolver {
   @Authorized('pii:reveal')
   @Mutation(() => RevealedNationalId, { description: 'Needs the pii:reveal scope; every reveal is audited.' })
   async revealDebtorNationalId(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<RevealedNationalId> {
-    const nationalId = await ctx.services.debtors.revealNationalId(tenantActor(ctx), id);
+    const nationalId = await ctx.services.debtors.revealNationalId(tenantActor(ctx, 'pii:reveal'), id);
     return { debtorId: id.toLowerCase(), nationalId };
   }
 

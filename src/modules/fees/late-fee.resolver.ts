@@ -119,7 +119,7 @@ export class LateFeeResolver {
   @Authorized('read')
   @Query(() => EffectiveLateFeePolicy, { description: 'Which policy applies to the account, from which level, and why.' })
   async effectiveLateFeePolicy(@Ctx() ctx: GraphQLContext, @Arg('accountId', () => ID) accountId: string): Promise<EffectiveLateFeePolicy> {
-    return effectiveView(await ctx.services.lateFees.effective(tenantActor(ctx), accountId));
+    return effectiveView(await ctx.services.lateFees.effective(tenantActor(ctx, 'accounts:read'), accountId));
   }
 
   @Authorized('read')

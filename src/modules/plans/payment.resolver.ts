@@ -21,7 +21,7 @@ export class PaymentResolver {
   @Authorized('write')
   @Mutation(() => PaymentResult, { description: 'Records money received, exactly once per idempotency key, and explains where it went.' })
   async recordPayment(@Ctx() ctx: GraphQLContext, @Arg('input', () => RecordPaymentInput) input: RecordPaymentInput): Promise<PaymentResult> {
-    return resultView(await ctx.services.payments.record(tenantActor(ctx), input));
+    return resultView(await ctx.services.payments.record(tenantActor(ctx, 'payments:record'), input));
   }
 
   @Authorized('write')
@@ -33,7 +33,7 @@ export class PaymentResolver {
   @Authorized('read')
   @Query(() => Payment)
   async payment(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<Payment> {
-    return paymentView(await ctx.services.payments.get(tenantActor(ctx), id));
+    return paymentView(await ctx.services.payments.get(tenantActor(ctx, 'accounts:read'), id));
   }
 
   @Authorized('read')
@@ -46,7 +46,7 @@ export class PaymentResolver {
   ): Promise<PaymentConnection> {
     const size = pageSize(first);
     const cursor = decodeCursor(after, PAYMENT_ORDER);
-    const page = await ctx.services.payments.list(tenantActor(ctx), { ...filter }, size, cursor?.id ?? null);
+    const page = await ctx.services.payments.list(tenantActor(ctx, 'accounts:read'), { ...filter }, size, cursor?.id ?? null);
     const cursorOf = (r: PaymentRow) => encodeCursor(PAYMENT_ORDER, '', r.id);
     return { edges: page.rows.map((r) => ({ cursor: cursorOf(r), node: paymentView(r) })), pageInfo: pageInfo(page.rows, page.hasNextPage, cursorOf) };
   }

@@ -16,7 +16,7 @@ export class PlanResolver {
   @Authorized('read')
   @Query(() => PlanRulesSet, { description: 'The tenant-wide plan rules (defaults until set) and the portfolios that have their own.' })
   async planRules(@Ctx() ctx: GraphQLContext): Promise<PlanRulesSet> {
-    const r = await ctx.services.plans.rules(tenantActor(ctx));
+    const r = await ctx.services.plans.rules(tenantActor(ctx, 'plans:propose'));
     return { tenant: rulesView(r.tenant, r.tenantRow), portfolios: r.portfolios.map((row) => rulesView(reviveRules(row.rules), row)) };
   }
 
@@ -36,13 +36,13 @@ export class PlanResolver {
   @Authorized('read')
   @Query(() => PlanPreview, { description: 'The schedule and rule check proposePlan would make, writing nothing.' })
   async previewPlan(@Ctx() ctx: GraphQLContext, @Arg('input', () => ProposePlanInput) input: ProposePlanInput): Promise<PlanPreview> {
-    return previewView(await ctx.services.plans.preview(tenantActor(ctx), input));
+    return previewView(await ctx.services.plans.preview(tenantActor(ctx, 'plans:propose'), input));
   }
 
   @Authorized('write')
   @Mutation(() => Plan, { description: 'Inside the rules (and activate not false) the plan is ACTIVE at once; outside them it stays PROPOSED until an admin approves it.' })
   async proposePlan(@Ctx() ctx: GraphQLContext, @Arg('input', () => ProposePlanInput) input: ProposePlanInput): Promise<Plan> {
-    return planView(await ctx.services.plans.propose(tenantActor(ctx), input));
+    return planView(await ctx.services.plans.propose(tenantActor(ctx, 'plans:propose'), input));
   }
 
   @Authorized('write')
@@ -82,7 +82,7 @@ export class PlanResolver {
   @Authorized('read')
   @Query(() => Plan)
   async plan(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<Plan> {
-    return planView(await ctx.services.plans.get(tenantActor(ctx), id));
+    return planView(await ctx.services.plans.get(tenantActor(ctx, 'accounts:read'), id));
   }
 
   @Authorized('read')
@@ -95,7 +95,7 @@ export class PlanResolver {
   ): Promise<PlanConnection> {
     const size = pageSize(first);
     const cursor = decodeCursor(after, PLAN_ORDER);
-    const page = await ctx.services.plans.list(tenantActor(ctx), { debtorId: filter?.debtorId, accountId: filter?.accountId, statuses: filter?.statuses as string[] | null | undefined }, size, cursor?.id ?? null);
+    const page = await ctx.services.plans.list(tenantActor(ctx, 'accounts:read'), { debtorId: filter?.debtorId, accountId: filter?.accountId, statuses: filter?.statuses as string[] | null | undefined }, size, cursor?.id ?? null);
     const cursorOf = (r: PlanRow) => encodeCursor(PLAN_ORDER, '', r.id);
     return { edges: page.rows.map((r) => ({ cursor: cursorOf(r), node: planView(r) })), pageInfo: pageInfo(page.rows, page.hasNextPage, cursorOf) };
   }

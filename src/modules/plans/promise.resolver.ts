@@ -13,19 +13,19 @@ export class PromiseResolver {
   @Authorized('write')
   @Mutation(() => PaymentPromise, { description: 'Records a promise to pay; its outcome is then decided from payments.' })
   async createPromise(@Ctx() ctx: GraphQLContext, @Arg('input', () => CreatePromiseInput) input: CreatePromiseInput): Promise<PaymentPromise> {
-    return promiseView(await ctx.services.promises.create(tenantActor(ctx), input));
+    return promiseView(await ctx.services.promises.create(tenantActor(ctx, 'promises:write'), input));
   }
 
   @Authorized('write')
   @Mutation(() => PaymentPromise)
   async cancelPromise(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string, @Arg('reason', () => String) reason: string): Promise<PaymentPromise> {
-    return promiseView(await ctx.services.promises.cancel(tenantActor(ctx), id, reason));
+    return promiseView(await ctx.services.promises.cancel(tenantActor(ctx, 'promises:write'), id, reason));
   }
 
   @Authorized('read')
   @Query(() => PaymentPromise)
   async promise(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<PaymentPromise> {
-    return promiseView(await ctx.services.promises.get(tenantActor(ctx), id));
+    return promiseView(await ctx.services.promises.get(tenantActor(ctx, 'accounts:read'), id));
   }
 
   @Authorized('read')
@@ -38,7 +38,7 @@ export class PromiseResolver {
   ): Promise<PaymentPromiseConnection> {
     const size = pageSize(first);
     const cursor = decodeCursor(after, PROMISE_ORDER);
-    const page = await ctx.services.promises.list(tenantActor(ctx), { ...filter, statuses: filter?.statuses as string[] | null | undefined }, size, cursor?.id ?? null);
+    const page = await ctx.services.promises.list(tenantActor(ctx, 'accounts:read'), { ...filter, statuses: filter?.statuses as string[] | null | undefined }, size, cursor?.id ?? null);
     const cursorOf = (r: PromiseRow) => encodeCursor(PROMISE_ORDER, '', r.id);
     return { edges: page.rows.map((r) => ({ cursor: cursorOf(r), node: promiseView(r) })), pageInfo: pageInfo(page.rows, page.hasNextPage, cursorOf) };
   }

@@ -54,7 +54,7 @@ export class SettlementResolver {
   @Authorized('read')
   @Query(() => SettlementOffer)
   async settlementOffer(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<SettlementOffer> {
-    const actor = tenantActor(ctx);
+    const actor = tenantActor(ctx, 'accounts:read');
     return (await views(ctx, actor, [await ctx.services.settlements.get(actor, id)]))[0]!;
   }
 
@@ -66,7 +66,7 @@ export class SettlementResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Arg('filter', () => SettlementFilterInput, { nullable: true }) filter: SettlementFilterInput | null,
   ): Promise<SettlementOfferConnection> {
-    const actor = tenantActor(ctx);
+    const actor = tenantActor(ctx, 'accounts:read');
     const size = pageSize(first);
     const cursor = decodeCursor(after, SETTLEMENT_ORDER);
     const page = await ctx.services.settlements.list(actor, { ...filter, statuses: filter?.statuses as string[] | null | undefined }, size, cursor?.id ?? null);

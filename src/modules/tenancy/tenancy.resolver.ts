@@ -30,7 +30,8 @@ export class TenancyResolver {
   @Query(() => Viewer, { description: 'The caller: principal kind, scopes and tenant.' })
   viewer(@Ctx() ctx: GraphQLContext): Viewer {
     const p = ctx.actor.principal;
-    return { kind: p.kind, actorId: p.actorId, scopes: [...p.scopes], tenant: null };
+    const scopes = p.kind === 'agency' ? [...(p.agencyScopes?.keys() ?? [])].sort() : [...p.scopes];
+    return { kind: p.kind, actorId: p.actorId, scopes, portfolioIds: p.portfolioIds ? [...p.portfolioIds] : null, tenant: null };
   }
 
   @FieldResolver(() => Tenant, { nullable: true })

@@ -75,8 +75,11 @@ export class Viewer {
   @Field(() => String)
   actorId!: string;
 
-  @Field(() => [String])
+  @Field(() => [String], { description: 'For an agency token: every scope some active grant gives it.' })
   scopes!: string[];
+
+  @Field(() => [ID], { nullable: true, description: 'Portfolio-scoped keys and agency tokens: the portfolios they reach (for an agency, those still granted).' })
+  portfolioIds!: string[] | null;
 
   @Field(() => Tenant, { nullable: true })
   tenant!: Tenant | null;

@@ -1,0 +1,184 @@
+/**
+ * npm run bench:agency — the same GraphQL list through an agency token and through creditor API keys, in one
+ * run against the local PostgreSQL, in a tenant with 100 portfolios and 20 open agency grants.
+ *
+ *   c  creditor key       accounts(first: 20) with a tenant-wide API key (no portfolio filter)
+ *   p  portfolio key      the same with an API key scoped to the agency's 5 portfolios (app.portfolio_ids)
+ *   g  agency token       the same with the agency's EdDSA token: JWT verification, the per-request grant check
+ *                         (arrears_agency_session), and arrears_scope_portfolios() re-reading the grants in
+ *                         every statement's policy
+ *
+ * The aim (issue 6): g ≥ 0.80 × c in req/s. Each list returns the same shape (20 accounts with balances);
+ * c reads the newest 20 of the tenant, p and g the newest 20 of the 5 portfolios.
+ *
+ * Prints figures; asserts nothing about them. Scenarios run interleaved in two rounds (after a warm-up) so
+ * load from anything else on the machine hits all alike. Load comes from a forked autocannon worker.
+ */
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
+import { buildApp } from '../src/app.js';
+import { parseConfig } from '../src/config/env.js';
+import { openPostgres, type Database } from '../src/db/client.js';
+import type { RawImportRow } from '../src/modules/accounts/account-import.service.js';
+import { SCOPES, systemActor, type Actor } from '../src/modules/tenancy/principal.js';
+import { createLogger } from '../src/shared/logger.js';
+import { PiiCipher } from '../src/shared/pii-crypto.js';
+import { LoadWorker } from './bench-load-client.js';
+import type { LoadRequest } from './bench-load-worker.js';
+import { fmt, runBench, seconds, table } from './bench-util.js';
+
+const CONNECTIONS = 32;
+const WARMUP_S = 2;
+const DURATION_S = 10;
+const ROUNDS = 2;
+const POOL = 10;
+const PORTFOLIOS = 100;
+const ACCOUNTS_PER_PORTFOLIO = Number(process.env.BENCH_AGENCY_ACCOUNTS_PER_PORTFOLIO ?? 100);
+const AGENCIES = 16; // 20 grants: the measured agency holds 5 portfolios, 15 others one each
+const MEASURED_PORTFOLIOS = 5;
+const PAGE = 20;
+
+await runBench('bench-agency', 5 * 60_000, async (tdb) => {
+  const started = performance.now();
+  const closers: (() => Promise<unknown> | void)[] = [];
+  try {
+    const appDb: Database = openPostgres({ url: tdb.url, poolSize: POOL });
+    closers.push(() => appDb.close());
+    await appDb.migrate();
+    const config = parseConfig({ NODE_ENV: 'production', DATABASE_URL: tdb.url, LOG_LEVEL: 'warn', PLATFORM_ADMIN_TOKEN: randomBytes(24).toString('base64url'), HOST: '127.0.0.1' });
+    const app = await buildApp({ config, database: appDb, logger: createLogger('warn'), pii: new PiiCipher({ id: 'bench', key: randomBytes(32) }) });
+    const appUrl = await app.listen(0, '127.0.0.1');
+    closers.push(() => app.close());
+    const s = app.services;
+
+    const platform: Actor = { principal: { kind: 'platform', tenantId: null, actorId: 'bench', scopes: new Set(SCOPES) }, requestId: 'bench', ip: null, userAgent: null };
+    const { tenant, key } = await s.tenancy.createTenant(platform, { name: 'Bench Agency Co.', timeZone: 'Asia/Shanghai' });
+    const actor = systemActor(tenant.id, 'bench-seed');
+
+    const portfolios: string[] = [];
+    for (let i = 0; i < PORTFOLIOS; i++) portfolios.push((await s.portfolios.create(actor, { name: `Portfolio ${String(i).padStart(3, '0')}`, currency: 'CNY' })).id);
+    let line = 0;
+    for (const [pi, portfolioId] of portfolios.entries()) {
+      const rows: RawImportRow[] = Array.from({ length: ACCOUNTS_PER_PORTFOLIO }, (_, j) => ({
+        line: ++line,
+        values: {
+          debtor_external_ref: `D-${pi}-${j}`,
+          debtor_name: `Debtor ${pi}-${j}`,
+          account_external_ref: `A-${pi}-${j}`,
+          product_type: 'loan',
+          currency: 'CNY',
+          principal: String(100_000 + ((pi * 7919 + j * 104729) % 900_000)),
+          opened_on: '2025-01-01',
+          due_on: '2026-01-01',
+        },
+      }));
+      const r = await s.accountImport.importRows(actor, portfolioId, rows, true);
+      if (r.failed) throw new Error(`seed import failed: ${JSON.stringify(r.errors.slice(0, 3))}`);
+    }
+    const seeded = performance.now();
+
+    // 16 agencies, 20 grants: the measured agency holds portfolios 0–4, fifteen others one each (5..19).
+    const agencies: string[] = [];
+    for (let i = 0; i < AGENCIES; i++) agencies.push((await s.agencies.create(actor, { name: `Agency ${i}`, commission: { rateBps: 1500 }, dataProtectionRef: `DPA-${i}` })).id);
+    const scopes = ['debtors:read', 'accounts:read', 'payments:record'];
+    await s.agencies.grant(actor, { agencyId: agencies[0]!, portfolioIds: portfolios.slice(0, MEASURED_PORTFOLIOS), scopes });
+    for (let i = 1; i < AGENCIES; i++) await s.agencies.grant(actor, { agencyId: agencies[i]!, portfolioIds: [portfolios[MEASURED_PORTFOLIOS + i - 1]!], scopes });
+    const cred = await s.agencies.createCredential(actor, agencies[0]!, 'bench');
+    const tokenRes = await fetch(`${appUrl}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: cred.clientId, client_secret: cred.clientSecret }).toString(),
+    });
+    const tokenBody = (await tokenRes.json()) as { access_token?: string };
+    if (!tokenBody.access_token) throw new Error(`token endpoint answered ${tokenRes.status}: ${JSON.stringify(tokenBody)}`);
+    const scoped = await s.tenancy.createApiKey(actor, { name: 'bench scoped', scopes: ['read'], portfolioIds: portfolios.slice(0, MEASURED_PORTFOLIOS) });
+    const grantsOpen = (await s.agencies.grants(actor, { activeOnly: true })).length;
+    console.log(
+      `setup: database ${tdb.name}; ${PORTFOLIOS} portfolios × ${ACCOUNTS_PER_PORTFOLIO} accounts imported in ${seconds(seeded - started)}; ${AGENCIES} agencies, ${grantsOpen} open grants; ` +
+        `the measured agency holds ${MEASURED_PORTFOLIOS} portfolios (${MEASURED_PORTFOLIOS * ACCOUNTS_PER_PORTFOLIO} accounts)`,
+    );
+
+    const body = JSON.stringify({ query: `{ accounts(first: ${PAGE}) { edges { node { id status portfolio { id } balance { total { minor } } } } } }` });
+    const gqlUrl = `${appUrl}/graphql`;
+    const headers = (auth: string) => ({ 'content-type': 'application/json', authorization: `Bearer ${auth}` });
+    const scenarios = [
+      { key: 'c', label: 'c creditor key, tenant-wide', auth: key.secret },
+      { key: 'p', label: 'p API key scoped to 5 portfolios', auth: scoped.secret },
+      { key: 'g', label: 'g agency token, 5 granted portfolios', auth: tokenBody.access_token },
+    ];
+
+    // Sanity: each answers 20 accounts; p and g see the same ones, all in the granted portfolios.
+    const page = async (auth: string): Promise<{ id: string; portfolio: string }[]> => {
+      const res = await fetch(gqlUrl, { method: 'POST', headers: headers(auth), body });
+      const json = (await res.json()) as { data?: { accounts?: { edges: { node: { id: string; portfolio: { id: string } } }[] } }; errors?: unknown };
+      if (res.status !== 200 || !json.data?.accounts) throw new Error(`answered ${res.status}: ${JSON.stringify(json).slice(0, 300)}`);
+      return json.data.accounts.edges.map((e) => ({ id: e.node.id, portfolio: e.node.portfolio.id }));
+    };
+    const [pc, pp, pg] = await Promise.all(scenarios.map((x) => page(x.auth)));
+    const granted = new Set(portfolios.slice(0, MEASURED_PORTFOLIOS));
+    if (pc!.length !== PAGE || pp!.length !== PAGE || JSON.stringify(pp) !== JSON.stringify(pg) || pg!.some((a) => !granted.has(a.portfolio))) {
+      throw new Error(`pages disagree: ${pc!.length} / ${pp!.length} / ${pg!.length}`);
+    }
+    console.log(`sanity: c returns ${PAGE} accounts; p and g return the same ${PAGE}, all in the agency's portfolios`);
+
+    const worker = new LoadWorker();
+    closers.push(() => worker.stop());
+    const acc = new Map(scenarios.map((x) => [x.key, { completed: 0, seconds: 0, bad: 0, latencies: [] as number[], cpu: 0 }]));
+    console.log(`load average before the runs: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const sc of scenarios) {
+        const warmupSeconds = round === 0 ? WARMUP_S : 1;
+        const req: Omit<LoadRequest, 'id'> = { url: gqlUrl, method: 'POST', headers: headers(sc.auth), body, connections: CONNECTIONS, warmupSeconds, durationSeconds: DURATION_S / ROUNDS, returnLatencies: true };
+        const c0 = process.cpuUsage();
+        const r = await worker.run(req);
+        const c = process.cpuUsage(c0);
+        const x = acc.get(sc.key)!;
+        x.completed += r.completed;
+        x.seconds += r.seconds;
+        x.bad += r.non2xx + r.errors + r.timeouts;
+        for (const l of r.latencies ?? []) x.latencies.push(l);
+        x.cpu += ((c.user + c.system) / 1e6) * (r.seconds / (r.seconds + warmupSeconds));
+      }
+      console.log(`  round ${round + 1}/${ROUNDS} done`);
+    }
+    const res = new Map(
+      [...acc].map(([k, x]) => {
+        const sorted = Float64Array.from(x.latencies).sort();
+        const pct = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((q / 100) * sorted.length) - 1)]! : NaN);
+        return [k, { rps: x.completed / x.seconds, p50: pct(50), p99: pct(99), bad: x.bad, cpuMs: (1000 * x.cpu) / x.completed }];
+      }),
+    );
+    console.log(`\n${CONNECTIONS} connections; ${ROUNDS} interleaved rounds of ${DURATION_S / ROUNDS} s per scenario; pool ${POOL}; node ${process.version}`);
+    console.log(
+      table(
+        ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx/err', 'server cpu ms/req'],
+        scenarios.map((sc) => {
+          const r = res.get(sc.key)!;
+          return [sc.label, fmt(r.rps, 0), fmt(r.p50), fmt(r.p99), String(r.bad), fmt(r.cpuMs)];
+        }),
+      ),
+    );
+    const rps = (k: string) => res.get(k)!.rps;
+    console.log(
+      '\n' +
+        table(
+          ['ratio', 'req/s', 'aim'],
+          [
+            ['g/c', fmt(rps('g') / rps('c')), '>= 0.80'],
+            ['p/c', fmt(rps('p') / rps('c')), ''],
+            ['g/p', fmt(rps('g') / rps('p')), ''],
+          ],
+        ),
+    );
+    console.log(`\ntotal ${seconds(performance.now() - started)}`);
+  } finally {
+    for (const close of closers.reverse()) {
+      try {
+        await close();
+      } catch {
+        /* best effort; the database is dropped regardless */
+      }
+    }
+  }
+});
