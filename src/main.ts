@@ -5,7 +5,7 @@ import { buildApp } from './app.js';
 import { ConfigError, parseConfig } from './config/env.js';
 import { loadPiiCipher } from './config/pii-keys.js';
 import { openDatabase } from './db/open.js';
-import { curlExample, seedDemo, writeDemoKey } from './demo/seed.js';
+import { agencyTokenExample, curlExample, seedDemo, writeDemoKey } from './demo/seed.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { createLogger, safeError } from './shared/logger.js';
 
@@ -32,6 +32,9 @@ async function main(): Promise<void> {
       const demo = await seedDemo(app.services, (r) => writeDemoKey(config.DATA_DIR, r));
       const file = keyFile;
       console.log(`\nSeeded demo tenant "Demo Lending Co." with ${demo.debtors} debtors, each with an account in the portfolio "Demo placements 2026".\nAPI key (also saved to ${file}):\n\n  ${demo.apiKey}\n\nTry it:\n\n  ${curlExample(local, demo.apiKey)}\n`);
+      if (demo.agency) {
+        console.log(`The portfolio is placed with the agency "Demo Recoveries Ltd". Its client credentials (shown once):\n\n  ${demo.agency.clientId}\n  ${demo.agency.clientSecret}\n\nGet an agency token:\n\n  ${agencyTokenExample(local, demo.agency)}\n`);
+      }
     } else if (existsSync(keyFile)) {
       const key = readFileSync(keyFile, 'utf8').trim();
       console.log(`\nDemo API key (from ${keyFile}). Try it:\n\n  ${curlExample(local, key)}\n`);

@@ -30,5 +30,18 @@ describe('demo seed (what npm start does on a fresh embedded database)', () => {
     expect(BigInt(a.collectedToDate.minor)).toBeGreaterThan(0n);
     expect(d.alerts.edges.length).toBeGreaterThan(0);
     expect(d.verifyAuditLog.ok).toBe(true);
+
+    // The demo agency's credentials give a token that sees the demo portfolio's debtors.
+    const tok = await fetch(`${h.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: demo.agency!.clientId, client_secret: demo.agency!.clientSecret }).toString(),
+    });
+    expect(tok.status).toBe(200);
+    const { access_token } = (await tok.json()) as { access_token: string };
+    const g = await h.gql(access_token, `{ viewer { kind } debtors(first: 100) { totalCount } }`);
+    expect(g.errors).toBeUndefined();
+    expect(g.data!.viewer.kind).toBe('agency');
+    expect(g.data!.debtors.totalCount).toBe(demo.debtors);
   });
 });

@@ -106,7 +106,7 @@ const PRODUCTS = ['credit_card', 'loan', 'utility', 'telecom', 'invoice'] as con
  * accounts, some partly paid, a 90-days rule, a late-fee policy with one accrual run, and one
  * refresh/evaluation, so the dashboard queries show data.
  */
-async function seedAccounts(services: Services, actor: TenantActor, debtorIds: string[]): Promise<void> {
+async function seedAccounts(services: Services, actor: TenantActor, debtorIds: string[]): Promise<string> {
   const portfolio = await services.portfolios.create(actor, { name: 'Demo placements 2026', currency: 'CNY', description: 'Seeded demo accounts' });
   const today = await services.accounts.tenantToday(actor);
   for (const [i, debtorId] of debtorIds.entries()) {
@@ -144,12 +144,28 @@ async function seedAccounts(services: Services, actor: TenantActor, debtorIds: s
   await services.lateFees.assess(actor, null, 'cli');
   await services.delinquency.refresh(actor);
   await services.alerts.evaluate(actor);
+  return portfolio.id;
+}
+
+/** An agency holding the demo portfolio, with client credentials for POST /oauth/token. */
+async function seedAgency(services: Services, actor: TenantActor, portfolioId: string): Promise<{ clientId: string; clientSecret: string }> {
+  const agency = await services.agencies.create(actor, {
+    name: 'Demo Recoveries Ltd',
+    contactEmail: 'placements@recoveries.example',
+    commission: { rateBps: 1200, tierBasis: 'DAYS_PAST_DUE', tiers: [{ from: '0', rateBps: 1200 }, { from: '180', rateBps: 2000 }] },
+    dataProtectionRef: 'DPA-DEMO-2026',
+  });
+  await services.agencies.grant(actor, { agencyId: agency.id, portfolioIds: [portfolioId], scopes: ['debtors:read', 'accounts:read', 'promises:write', 'plans:propose', 'payments:record'] });
+  const { clientId, clientSecret } = await services.agencies.createCredential(actor, agency.id, 'demo');
+  return { clientId, clientSecret };
 }
 
 export interface DemoResult {
   tenantId: string;
   apiKey: string;
   debtors: number;
+  /** The demo agency's client credentials (shown once, like any secret). */
+  agency?: { clientId: string; clientSecret: string };
 }
 
 /** A demo tenant, made through the same services as the API, so its audit chain is real. */
@@ -167,8 +183,9 @@ export async function seedDemo(services: Services, onKey?: (r: DemoResult) => vo
   onKey?.({ tenantId: tenant.id, apiKey: key.secret, debtors: 0 });
   const debtors = [];
   for (const d of list) debtors.push(await services.debtors.create(actor, d));
-  await seedAccounts(services, actor, debtors.map((d) => d.id));
-  return { tenantId: tenant.id, apiKey: key.secret, debtors: list.length };
+  const portfolioId = await seedAccounts(services, actor, debtors.map((d) => d.id));
+  const agency = await seedAgency(services, actor, portfolioId);
+  return { tenantId: tenant.id, apiKey: key.secret, debtors: list.length, agency };
 }
 
 export function writeDemoKey(dataDir: string, result: DemoResult): string {
@@ -176,6 +193,10 @@ export function writeDemoKey(dataDir: string, result: DemoResult): string {
   const file = join(dataDir, 'demo-api-key.txt');
   writeFileSync(file, result.apiKey + '\n', { mode: 0o600 });
   return file;
+}
+
+export function agencyTokenExample(baseUrl: string, c: { clientId: string; clientSecret: string }): string {
+  return `curl -s ${baseUrl}/oauth/token -u '${c.clientId}:${c.clientSecret}' -d grant_type=client_credentials`;
 }
 
 export function curlExample(baseUrl: string, apiKey: string): string {

@@ -6,7 +6,18 @@ import { planSearch } from './debtor.search.js';
 import type { DebtorListFilter, DebtorOrder, DebtorRow } from './debtor.repository.js';
 import type { ContactInput, DebtorFields } from './debtor.model.js';
 import { CreateDebtorInput, DebtorFilter, UpdateDebtorInput } from './debtor.inputs.js';
-import { Debtor, DebtorConnection, DebtorEmail, DebtorFlags, DebtorOrderEnum, DebtorPhone, RevealedNationalId } from './debtor.type.js';
+import { Debtor, DebtorConnection, DebtorEmail, DebtorFlags, DebtorOrderEnum, DebtorPhone, PostalAddress, RevealedNationalId } from './debtor.type.js';
+import { LocalDateScalar } from '../../graphql/scalars.js';
+
+/**
+ * An agency granted accounts:read but not debtors:read reaches debtors through their accounts: it sees who owes
+ * (name, kind, flags) but not how to reach them: contact points, addresses, date of birth and the masked
+ * national id are absent.
+ */
+function mayReadDebtorDetails(ctx: GraphQLContext): boolean {
+  const p = ctx.actor.principal;
+  return p.kind !== 'agency' || (p.agencyScopes?.get('debtors:read')?.length ?? 0) > 0;
+}
 
 type ContactsIn = { emails?: { address: string; label?: string | null }[] | null; phones?: { number: string; label?: string | null }[] | null };
 
@@ -92,12 +103,14 @@ export class DebtorResolver {
 
   @FieldResolver(() => [DebtorEmail])
   async emails(@Root() d: DebtorRow, @Ctx() ctx: GraphQLContext): Promise<DebtorEmail[]> {
+    if (!mayReadDebtorDetails(ctx)) return [];
     const points = await ctx.loaders.contactPoints.load(d.id);
     return points.filter((p) => p.kind === 'email').map((p) => ({ address: p.value, label: p.label }));
   }
 
   @FieldResolver(() => [DebtorPhone])
   async phones(@Root() d: DebtorRow, @Ctx() ctx: GraphQLContext): Promise<DebtorPhone[]> {
+    if (!mayReadDebtorDetails(ctx)) return [];
     const points = await ctx.loaders.contactPoints.load(d.id);
     return points.filter((p) => p.kind === 'phone').map((p) => ({ number: p.value, label: p.label }));
   }
@@ -108,8 +121,18 @@ export class DebtorResolver {
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'Only the last four characters, e.g. ••••4514.' })
-  nationalIdMasked(@Root() d: DebtorRow): string | null {
-    return maskNationalId(d.nationalIdLast4);
+  nationalIdMasked(@Root() d: DebtorRow, @Ctx() ctx: GraphQLContext): string | null {
+    return mayReadDebtorDetails(ctx) ? maskNationalId(d.nationalIdLast4) : null;
+  }
+
+  @FieldResolver(() => [PostalAddress])
+  addresses(@Root() d: DebtorRow, @Ctx() ctx: GraphQLContext): PostalAddress[] {
+    return mayReadDebtorDetails(ctx) ? (d.addresses as PostalAddress[]) : [];
+  }
+
+  @FieldResolver(() => LocalDateScalar, { nullable: true })
+  dateOfBirth(@Root() d: DebtorRow, @Ctx() ctx: GraphQLContext): string | null {
+    return mayReadDebtorDetails(ctx) ? d.dateOfBirth : null;
   }
 
   @FieldResolver(() => Boolean)
