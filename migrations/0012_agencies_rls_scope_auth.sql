@@ -130,15 +130,19 @@ CREATE POLICY "settlement_accounts_portfolio_scope" ON "settlement_accounts" AS 
 --> statement-breakpoint
 DROP POLICY "payment_accounts_portfolio_scope" ON "payment_accounts";
 --> statement-breakpoint
+-- Through the account, not the payment: a payment and its shares are written by one statement, and a row
+-- inserted earlier in the same statement is invisible to the policy's subquery (every scoped session's
+-- recordPayment failed the check). The payment row's own policy covers the payment.
 CREATE POLICY "payment_accounts_portfolio_scope" ON "payment_accounts" AS RESTRICTIVE FOR ALL TO arrears_app
   USING ((select arrears_scope_portfolios()) IS NULL
-         OR EXISTS (SELECT 1 FROM "payments" x WHERE x.tenant_id = "payment_accounts".tenant_id AND x.id = "payment_accounts".payment_id));
+         OR EXISTS (SELECT 1 FROM "accounts" a WHERE a.tenant_id = "payment_accounts".tenant_id AND a.id = "payment_accounts".account_id));
 --> statement-breakpoint
 DROP POLICY "installment_payments_portfolio_scope" ON "installment_payments";
 --> statement-breakpoint
+-- Through the installment's plan, for the same reason.
 CREATE POLICY "installment_payments_portfolio_scope" ON "installment_payments" AS RESTRICTIVE FOR ALL TO arrears_app
   USING ((select arrears_scope_portfolios()) IS NULL
-         OR EXISTS (SELECT 1 FROM "payments" x WHERE x.tenant_id = "installment_payments".tenant_id AND x.id = "installment_payments".payment_id));
+         OR EXISTS (SELECT 1 FROM "plan_installments" x WHERE x.tenant_id = "installment_payments".tenant_id AND x.id = "installment_payments".installment_id));
 --> statement-breakpoint
 DROP POLICY "promises_portfolio_scope" ON "promises";
 --> statement-breakpoint

@@ -285,6 +285,17 @@ describe('keys limited to some portfolios', () => {
   });
 });
 
+describe('keys limited to some portfolios can do their work', () => {
+  it('a P1 read+write key records payments on a P1 account and on a P1 plan (the payment and its shares are written in one statement)', async () => {
+    const s = await seeded('SW');
+    const K = as(s.t, await scopedKey(s.t, ['read', 'write'], [s.P1]));
+    const onAccount = (await pay(K, { accountId: s.a12, amount: '1500' })).payment;
+    const onPlan = (await pay(K, { planId: s.plan1.id, amount: '5000' })).payment;
+    expect([onAccount.status, onPlan.status]).toEqual(['POSTED', 'POSTED']);
+    expect(Number(ok(await K.gql(`query($f: PaymentFilterInput) { payments(first: 100, filter: $f) { edges { node { id } } } }`, { f: { planId: s.plan1.id } })).payments.edges.length)).toBe(2);
+  });
+});
+
 describe('scopes', () => {
   it('read-only: FORBIDDEN on recordPayment, proposePlan, createPromise, createSettlementOffer; read+write: FORBIDDEN on setPlanRules, approvePlan, rejectPlan, approveSettlementOffer', async () => {
     const s = await seeded('R');

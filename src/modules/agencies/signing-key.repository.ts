@@ -16,10 +16,10 @@ export interface SigningKeyRow {
  * outside any tenant transaction (Database.query).
  */
 export const signingKeyRepository = {
-  /** Keys still worth publishing: unretired, or retired after `retiredAfter` (tokens they signed may live). */
+  /** Keys still worth publishing: unretired, or retired after `retiredAfter` (tokens they signed may live); unretired first, newest first. */
   async published(db: Database, retiredAfter: Date): Promise<SigningKeyRow[]> {
     return db.query<SigningKeyRow & Record<string, unknown>>(
-      "select kid, alg, public_jwk, encode(private_key_sealed, 'base64') as sealed_b64, seal_key_id, created_at, retired_at from signing_keys where retired_at is null or retired_at > $1 order by created_at desc, kid desc",
+      "select kid, alg, public_jwk, encode(private_key_sealed, 'base64') as sealed_b64, seal_key_id, created_at, retired_at from signing_keys where retired_at is null or retired_at > $1 order by retired_at is null desc, created_at desc, kid desc",
       [retiredAfter.toISOString()],
     );
   },

@@ -172,18 +172,19 @@ export class TokenService {
     const since = new Date(this.clock.now().getTime() - (MAX_TOKEN_TTL_SECONDS + CLOCK_TOLERANCE_SECONDS) * 1000);
     const rows = await signingKeyRepository.published(this.db, since);
     const keys: LoadedKey[] = [];
-    for (const row of rows) keys.push(await this.loadKey(row, keys.length === 0));
+    // Rows come unretired first, newest first: the first one signs.
+    for (const row of rows) keys.push(await this.loadKey(row, keys.length === 0 && row.retired_at === null));
     this.keys = keys;
     this.loadedAt = Date.now();
   }
 
-  private async loadKey(row: SigningKeyRow, newest: boolean): Promise<LoadedKey> {
+  private async loadKey(row: SigningKeyRow, signs: boolean): Promise<LoadedKey> {
     const jwk = (typeof row.public_jwk === 'string' ? JSON.parse(row.public_jwk) : row.public_jwk) as JWK;
     const retiredAt = row.retired_at ? new Date(row.retired_at) : null;
     const publicKey = (await importJWK(jwk, TOKEN_ALG)) as CryptoKey;
     // Only the newest unretired key signs; the others need no private half in memory.
     let privateKey: CryptoKey | null = null;
-    if (newest && !retiredAt) {
+    if (signs) {
       const pem = this.pii.open(Buffer.from(row.sealed_b64, 'base64'), row.seal_key_id, `signing_key:${row.kid}`);
       privateKey = await importPKCS8(pem, TOKEN_ALG);
     }
