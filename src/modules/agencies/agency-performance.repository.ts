@@ -47,9 +47,13 @@ export const agencyPerformanceRepository = {
   async placed(tx: Tx, tenantId: string, agencyId: string | null, from: string, to: string, tz: string): Promise<PlacedRow[]> {
     return rowsOf(
       await tx.execute(sql`
-        with pl as (${placements(tenantId, agencyId, from, to, tz)})
-        select agency_id, portfolio_id, currency, count(distinct account_id)::text as accounts, sum(balance_at_placement)::text as balance
-          from pl group by agency_id, portfolio_id, currency order by agency_id, portfolio_id`),
+        with pl as (${placements(tenantId, agencyId, from, to, tz)}),
+        -- An account placed twice in the period with one agency and portfolio (a grant replaced, say) was
+        -- handed over once: its first placement's balance counts.
+        firsts as (select distinct on (agency_id, portfolio_id, account_id) agency_id, portfolio_id, account_id, currency, balance_at_placement
+                     from pl order by agency_id, portfolio_id, account_id, placed_at)
+        select agency_id, portfolio_id, currency, count(*)::text as accounts, sum(balance_at_placement)::text as balance
+          from firsts group by agency_id, portfolio_id, currency order by agency_id, portfolio_id`),
     );
   },
 

@@ -168,9 +168,10 @@ export const agencyRepository = {
    * Opens a placement for every account of the granted portfolios (one statement per grant batch), starting
    * when the grant starts (now, or its valid_from) and ending when it ends.
    */
-  async placePortfolios(tx: Tx, tenantId: string, grantIds: readonly string[]): Promise<number> {
-    if (!grantIds.length) return 0;
-    const rows = rowsOf(
+  async placePortfolios(tx: Tx, tenantId: string, grantIds: readonly string[]): Promise<Map<string, number>> {
+    const placed = new Map<string, number>(grantIds.map((id) => [id, 0]));
+    if (!grantIds.length) return placed;
+    const rows = rowsOf<{ grant_id: string }>(
       await tx.execute(sql`
         insert into agency_placements (tenant_id, grant_id, agency_id, portfolio_id, account_id, placed_at, ended_at, currency, balance_at_placement, due_since_at_placement)
         select g.tenant_id, g.id, g.agency_id, g.portfolio_id, a.id, greatest(g.valid_from, now()), g.valid_until, a.currency,
@@ -178,9 +179,10 @@ export const agencyRepository = {
           from agency_grants g
           join accounts a on a.tenant_id = g.tenant_id and a.portfolio_id = g.portfolio_id
          where g.tenant_id = ${tenantId} and g.id = any(${toUuidArray(grantIds)})
-        returning 1 as one`),
+        returning grant_id`),
     );
-    return rows.length;
+    for (const r of rows) placed.set(r.grant_id, (placed.get(r.grant_id) ?? 0) + 1);
+    return placed;
   },
 
   /**
@@ -218,10 +220,11 @@ export const agencyRepository = {
   /** Ends the open placements of these accounts (moved out of a placed portfolio). */
   async endAccountPlacements(tx: Tx, tenantId: string, accountIds: readonly string[], reason: string): Promise<void> {
     if (!accountIds.length) return;
+    // A placement that has not started yet (its grant starts later) ends where it starts: it never runs.
     await tx.execute(sql`
-      update agency_placements set ended_at = now(), end_reason = ${reason}
+      update agency_placements set ended_at = greatest(placed_at, now()), end_reason = ${reason}
        where tenant_id = ${tenantId} and account_id = any(${toUuidArray(accountIds)})
-         and (ended_at is null or ended_at > now()) and placed_at <= now()`);
+         and (ended_at is null or ended_at > now())`);
   },
 
   async endGrantPlacements(tx: Tx, tenantId: string, grantIds: readonly string[], reason: string): Promise<void> {

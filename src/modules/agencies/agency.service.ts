@@ -240,7 +240,7 @@ export class AgencyService {
     const portfolioIds = [...new Set(input.portfolioIds)];
     if (!portfolioIds.length) p.add('input.portfolioIds', 'must name at least one portfolio');
     if (portfolioIds.length > MAX_PORTFOLIOS_PER_GRANT) p.add('input.portfolioIds', `at most ${MAX_PORTFOLIOS_PER_GRANT} portfolios at once`);
-    portfolioIds.forEach((id, i) => uuidField(p, `input.portfolioIds[${i}]`, id));
+    portfolioIds.forEach((id, i) => uuidField(p, `input.portfolioIds.${i}`, id));
     const scopes = [...new Set(input.scopes)];
     if (!scopes.length) p.add('input.scopes', `must list at least one of ${AGENCY_SCOPES.join(', ')}`);
     for (const sc of scopes) if (!(AGENCY_SCOPES as readonly string[]).includes(sc)) p.add('input.scopes', `unknown scope "${sc}"; known: ${AGENCY_SCOPES.join(', ')}`);
@@ -297,7 +297,7 @@ export class AgencyService {
           entityType: 'agency_grant',
           entityId: g.id,
           before: replaced.find((r) => r.portfolioId === g.portfolioId) ? grantView(replaced.find((r) => r.portfolioId === g.portfolioId)!) : null,
-          after: { ...grantView(g), accountsPlaced: placed },
+          after: { ...grantView(g), accountsPlaced: placed.get(g.id) ?? 0 },
         })),
       );
       return rows;

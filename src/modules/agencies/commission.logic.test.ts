@@ -75,7 +75,7 @@ describe('parseCommission', () => {
     parseCommission(p, 'input.commission', { rateBps: 10_001, tierBasis: 'DAYS_PAST_DUE', tiers: [{ from: '5', rateBps: 100 }, { from: '5', rateBps: -1 }, { from: 'x', rateBps: 1 }] });
     const fields = p.list.map((x) => x.field);
     expect(fields).toEqual(
-      expect.arrayContaining(['input.commission.rateBps', 'input.commission.tiers[0].from', 'input.commission.tiers[1].from', 'input.commission.tiers[1].rateBps', 'input.commission.tiers[2].from']),
+      expect.arrayContaining(['input.commission.rateBps', 'input.commission.tiers.0.from', 'input.commission.tiers.1.from', 'input.commission.tiers.1.rateBps', 'input.commission.tiers.2.from']),
     );
   });
 

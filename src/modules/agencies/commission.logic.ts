@@ -39,7 +39,7 @@ export function parseCommission(p: Problems, field: string, input: CommissionInp
   if (tiers.length > MAX_TIERS) p.add(`${field}.tiers`, `at most ${MAX_TIERS} tiers`);
   let prev = -1n;
   tiers.forEach((t, i) => {
-    const f = `${field}.tiers[${i}]`;
+    const f = `${field}.tiers.${i}`;
     validRate(p, `${f}.rateBps`, t.rateBps);
     if (!/^(0|[1-9][0-9]{0,17})$/.test(t.from)) {
       p.add(`${f}.from`, basis === 'DAYS_PAST_DUE' ? 'must be a whole number of days' : 'must be a whole number of minor units');
