@@ -6,14 +6,14 @@ import type { Logger } from 'pino';
 import type { Config } from './config/env.js';
 import type { Database } from './db/client.js';
 import { createApollo } from './graphql/apollo.js';
-import type { GraphQLContext } from './graphql/context.js';
+import { narrowActor, type GraphQLContext } from './graphql/context.js';
 import { getSchema } from './graphql/schema.js';
 import { BodyTooLarge, ClientClosed, readBody } from './http/body.js';
 import { healthz, readyz } from './http/health.js';
 import { jwksEndpoint, tokenEndpoint } from './http/oauth.js';
 import { sendError, sendJson } from './http/respond.js';
 import { accountLoaders } from './modules/accounts/account.loaders.js';
-import { contactPointsLoader } from './modules/debtors/debtor.loaders.js';
+import { contactPointsLoader, debtorDetailsLoader } from './modules/debtors/debtor.loaders.js';
 import type { Actor, Principal, TenantActor } from './modules/tenancy/principal.js';
 import { buildServices, type Services } from './services.js';
 import { lateFeeLoaders } from './modules/fees/late-fee.loaders.js';
@@ -120,11 +120,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
           actor,
           services,
           loaders: {
-            contactPoints: contactPointsLoader(services.debtors, () => actor as TenantActor),
-            ...accountLoaders(services, () => actor as TenantActor),
-            ...lateFeeLoaders(services, () => actor as TenantActor),
-            ...planLoaders(services, () => actor as TenantActor),
-            ...agencyLoaders(services, () => actor as TenantActor),
+            // Nested fields: an agency reaches debtors' details through debtors:read grants and accounts (and
+            // everything hanging off them) through accounts:read grants; anyone else is not narrowed.
+            contactPoints: contactPointsLoader(services.debtors, () => narrowActor(actor as TenantActor, 'debtors:read')),
+            debtorDetails: debtorDetailsLoader(services.debtors, () => narrowActor(actor as TenantActor, 'debtors:read')),
+            ...accountLoaders(services, () => narrowActor(actor as TenantActor, 'accounts:read')),
+            ...lateFeeLoaders(services, () => narrowActor(actor as TenantActor, 'accounts:read')),
+            ...planLoaders(services, () => narrowActor(actor as TenantActor, 'accounts:read')),
+            ...agencyLoaders(services, () => narrowActor(actor as TenantActor, 'accounts:read')),
           },
         }),
       }),

@@ -11,6 +11,8 @@ import type { AgencyLoaders } from '../modules/agencies/agency.loaders.js';
 
 export interface Loaders extends AccountLoaders, LateFeeLoaders, PlanLoaders, AgencyLoaders {
   contactPoints: DataLoader<string, ContactPointRow[]>;
+  /** Whether the caller may see a debtor's contact details (always, except agencies without debtors:read there). */
+  debtorDetails: DataLoader<string, boolean>;
 }
 
 export interface GraphQLContext {
@@ -26,7 +28,11 @@ export interface GraphQLContext {
  */
 export function tenantActor(ctx: GraphQLContext, scope?: AgencyScope): TenantActor {
   if (ctx.actor.principal.tenantId === null) throw AppError.forbidden('This operation needs a tenant API key');
-  const actor = ctx.actor as TenantActor;
+  return narrowActor(ctx.actor as TenantActor, scope);
+}
+
+/** For an agency: the same actor reaching only the portfolios whose grant carries `scope`. Anyone else: unchanged. */
+export function narrowActor(actor: TenantActor, scope?: AgencyScope): TenantActor {
   const p = actor.principal;
   if (p.kind !== 'agency' || !scope) return actor;
   const portfolioIds = p.agencyScopes?.get(scope) ?? [];

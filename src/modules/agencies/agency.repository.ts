@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type Database, type Tx } from '../../db/client.js';
 import { toUuidArray } from '../accounts/portfolio.repository.js';
 import { agencies, agencyCredentials, agencyGrants, agencyPlacements } from './agency.table.js';
@@ -21,6 +21,30 @@ export interface SessionGrant {
   grant_id: string;
   portfolio_id: string;
   scopes: string[] | string;
+}
+
+/** A grant that is open and not past its window (it may start later). */
+const OPEN_GRANT = sql`g.ended_at is null and (g.valid_until is null or g.valid_until > now())`;
+
+/** One placement per (grant, account) matched by `where`, with what the account owes and since when. */
+async function insertPlacements(tx: Tx, tenantId: string, where: SQL): Promise<{ grant_id: string }[]> {
+  return rowsOf(
+    await tx.execute(sql`
+      insert into agency_placements (tenant_id, grant_id, agency_id, portfolio_id, account_id, placed_at, ended_at, currency, balance_at_placement, due_since_at_placement)
+      select g.tenant_id, g.id, g.agency_id, g.portfolio_id, a.id, greatest(g.valid_from, now()), g.valid_until, a.currency,
+             a.principal_balance + a.interest_balance + a.fee_balance, a.oldest_unpaid_due_on
+        from agency_grants g
+        join accounts a on a.tenant_id = g.tenant_id and a.portfolio_id = g.portfolio_id
+       where g.tenant_id = ${tenantId} and ${where}
+      returning grant_id`),
+  );
+}
+
+/** Ends running and future placements now; one that has not started ends where it starts (it never runs). */
+async function endPlacements(tx: Tx, tenantId: string, where: SQL, reason: string): Promise<void> {
+  await tx.execute(sql`
+    update agency_placements set ended_at = greatest(placed_at, now()), end_reason = ${reason}
+     where tenant_id = ${tenantId} and ${where} and (ended_at is null or ended_at > now())`);
 }
 
 export const agencyRepository = {
@@ -171,34 +195,17 @@ export const agencyRepository = {
   async placePortfolios(tx: Tx, tenantId: string, grantIds: readonly string[]): Promise<Map<string, number>> {
     const placed = new Map<string, number>(grantIds.map((id) => [id, 0]));
     if (!grantIds.length) return placed;
-    const rows = rowsOf<{ grant_id: string }>(
-      await tx.execute(sql`
-        insert into agency_placements (tenant_id, grant_id, agency_id, portfolio_id, account_id, placed_at, ended_at, currency, balance_at_placement, due_since_at_placement)
-        select g.tenant_id, g.id, g.agency_id, g.portfolio_id, a.id, greatest(g.valid_from, now()), g.valid_until, a.currency,
-               a.principal_balance + a.interest_balance + a.fee_balance, a.oldest_unpaid_due_on
-          from agency_grants g
-          join accounts a on a.tenant_id = g.tenant_id and a.portfolio_id = g.portfolio_id
-         where g.tenant_id = ${tenantId} and g.id = any(${toUuidArray(grantIds)})
-        returning grant_id`),
-    );
-    for (const r of rows) placed.set(r.grant_id, (placed.get(r.grant_id) ?? 0) + 1);
+    for (const r of await insertPlacements(tx, tenantId, sql`g.id = any(${toUuidArray(grantIds)})`)) placed.set(r.grant_id, (placed.get(r.grant_id) ?? 0) + 1);
     return placed;
   },
 
   /**
-   * Accounts that arrive in a portfolio while it is placed (created, imported or moved in) join the open
-   * placement. Called after their opening entries are posted, so the balance is what was handed over.
+   * Accounts that arrive in a portfolio while it is placed (created or moved in) join the open placement.
+   * Called after their opening entries are posted, so the balance is what was handed over.
    */
   async placeAccounts(tx: Tx, tenantId: string, accountIds: readonly string[]): Promise<void> {
     if (!accountIds.length) return;
-    await tx.execute(sql`
-      insert into agency_placements (tenant_id, grant_id, agency_id, portfolio_id, account_id, placed_at, ended_at, currency, balance_at_placement, due_since_at_placement)
-      select a.tenant_id, g.id, g.agency_id, g.portfolio_id, a.id, greatest(g.valid_from, now()), g.valid_until, a.currency,
-             a.principal_balance + a.interest_balance + a.fee_balance, a.oldest_unpaid_due_on
-        from accounts a
-        join agency_grants g on g.tenant_id = a.tenant_id and g.portfolio_id = a.portfolio_id and g.ended_at is null
-                            and (g.valid_until is null or g.valid_until > now())
-       where a.tenant_id = ${tenantId} and a.id = any(${toUuidArray(accountIds)})`);
+    await insertPlacements(tx, tenantId, sql`${OPEN_GRANT} and a.id = any(${toUuidArray(accountIds)})`);
   },
 
   /**
@@ -206,33 +213,23 @@ export const agencyRepository = {
    * Nothing to do (one index probe) when the portfolio is not placed.
    */
   async placeArrivals(tx: Tx, tenantId: string, portfolioId: string): Promise<void> {
-    await tx.execute(sql`
-      insert into agency_placements (tenant_id, grant_id, agency_id, portfolio_id, account_id, placed_at, ended_at, currency, balance_at_placement, due_since_at_placement)
-      select a.tenant_id, g.id, g.agency_id, g.portfolio_id, a.id, greatest(g.valid_from, now()), g.valid_until, a.currency,
-             a.principal_balance + a.interest_balance + a.fee_balance, a.oldest_unpaid_due_on
-        from agency_grants g
-        join accounts a on a.tenant_id = g.tenant_id and a.portfolio_id = g.portfolio_id
-       where g.tenant_id = ${tenantId} and g.portfolio_id = ${portfolioId} and g.ended_at is null
-         and (g.valid_until is null or g.valid_until > now())
-         and not exists (select 1 from agency_placements x where x.tenant_id = a.tenant_id and x.grant_id = g.id and x.account_id = a.id)`);
+    await insertPlacements(
+      tx,
+      tenantId,
+      sql`${OPEN_GRANT} and g.portfolio_id = ${portfolioId}
+          and not exists (select 1 from agency_placements x where x.tenant_id = a.tenant_id and x.grant_id = g.id and x.account_id = a.id)`,
+    );
   },
 
   /** Ends the open placements of these accounts (moved out of a placed portfolio). */
   async endAccountPlacements(tx: Tx, tenantId: string, accountIds: readonly string[], reason: string): Promise<void> {
     if (!accountIds.length) return;
-    // A placement that has not started yet (its grant starts later) ends where it starts: it never runs.
-    await tx.execute(sql`
-      update agency_placements set ended_at = greatest(placed_at, now()), end_reason = ${reason}
-       where tenant_id = ${tenantId} and account_id = any(${toUuidArray(accountIds)})
-         and (ended_at is null or ended_at > now())`);
+    await endPlacements(tx, tenantId, sql`account_id = any(${toUuidArray(accountIds)})`, reason);
   },
 
   async endGrantPlacements(tx: Tx, tenantId: string, grantIds: readonly string[], reason: string): Promise<void> {
     if (!grantIds.length) return;
-    await tx.execute(sql`
-      update agency_placements set ended_at = greatest(placed_at, now()), end_reason = ${reason}
-       where tenant_id = ${tenantId} and grant_id = any(${toUuidArray(grantIds)})
-         and (ended_at is null or ended_at > now())`);
+    await endPlacements(tx, tenantId, sql`grant_id = any(${toUuidArray(grantIds)})`, reason);
   },
 
   async placementsOfAccounts(tx: Tx, tenantId: string, accountIds: readonly string[]): Promise<PlacementRow[]> {

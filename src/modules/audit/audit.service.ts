@@ -55,12 +55,16 @@ export class AuditService {
 
   list(actor: TenantActor, filter: AuditFilter, limit: number, beforeSeq: number | null): Promise<AuditRow[]> {
     const { tenantId, agencyId } = readerScope(actor);
-    return this.db.tenant({ tenantId, agencyId }, (tx) => auditRepository.list(tx, tenantId, ownEventsOnly(actor, filter), limit, beforeSeq));
+    const f = ownEventsOnly(actor, filter);
+    if (!f) return Promise.resolve([]);
+    return this.db.tenant({ tenantId, agencyId }, (tx) => auditRepository.list(tx, tenantId, f, limit, beforeSeq));
   }
 
   count(actor: TenantActor, filter: AuditFilter): Promise<number> {
     const { tenantId, agencyId } = readerScope(actor);
-    return this.db.tenant({ tenantId, agencyId }, (tx) => auditRepository.count(tx, tenantId, ownEventsOnly(actor, filter)));
+    const f = ownEventsOnly(actor, filter);
+    if (!f) return Promise.resolve(0);
+    return this.db.tenant({ tenantId, agencyId }, (tx) => auditRepository.count(tx, tenantId, f));
   }
 
   /** Recomputes the whole chain in one snapshot, page by page, and names the first event that fails. */
@@ -84,9 +88,14 @@ function readerScope(actor: TenantActor): { tenantId: string; agencyId: string |
   return { tenantId: actor.principal.tenantId, agencyId: actor.principal.agencyId ?? null };
 }
 
-/** An agency reads the trail of what it did, nothing else (the database enforces the same: migration 0012). */
-function ownEventsOnly(actor: TenantActor, filter: AuditFilter): AuditFilter {
-  return actor.principal.kind === 'agency' ? { ...filter, actorId: actor.principal.actorId } : filter;
+/**
+ * An agency reads the trail of what it did, nothing else (the database enforces the same: migration 0012).
+ * null: the filter asks for another actor's events, so there is nothing to read.
+ */
+function ownEventsOnly(actor: TenantActor, filter: AuditFilter): AuditFilter | null {
+  if (actor.principal.kind !== 'agency') return filter;
+  if (filter.actorId && filter.actorId !== actor.principal.actorId) return null;
+  return { ...filter, actorId: actor.principal.actorId };
 }
 
 function eventBody(actor: TenantActor, entry: AuditEntry, occurredAt: Date): Omit<HashableEvent, 'seq'> {

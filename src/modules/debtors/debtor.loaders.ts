@@ -16,3 +16,16 @@ export function contactPointsLoader(service: DebtorService, actor: () => TenantA
     return ids.map((id) => byDebtor.get(id) ?? []);
   });
 }
+
+/**
+ * Agencies see a debtor's contact details only through a portfolio whose grant carries debtors:read; `actor`
+ * is already narrowed to those portfolios. Everyone else sees them without a query.
+ */
+export function debtorDetailsLoader(service: DebtorService, actor: () => TenantActor): DataLoader<string, boolean> {
+  return new DataLoader(async (ids) => {
+    const a = actor();
+    if (a.principal.kind !== 'agency') return ids.map(() => true);
+    const visible = new Set((await service.getMany(a, ids)).map((d) => d.id));
+    return ids.map((id) => visible.has(id));
+  });
+}

@@ -10,13 +10,12 @@ import { Debtor, DebtorConnection, DebtorEmail, DebtorFlags, DebtorOrderEnum, De
 import { LocalDateScalar } from '../../graphql/scalars.js';
 
 /**
- * An agency granted accounts:read but not debtors:read reaches debtors through their accounts: it sees who owes
+ * An agency reaching a debtor through a portfolio granted accounts:read but not debtors:read sees who owes
  * (name, kind, flags) but not how to reach them: contact points, addresses, date of birth and the masked
- * national id are absent.
+ * national id are absent (ctx.loaders.debtorDetails answers per debtor).
  */
-function mayReadDebtorDetails(ctx: GraphQLContext): boolean {
-  const p = ctx.actor.principal;
-  return p.kind !== 'agency' || (p.agencyScopes?.get('debtors:read')?.length ?? 0) > 0;
+function mayReadDebtorDetails(ctx: GraphQLContext, d: DebtorRow): Promise<boolean> | boolean {
+  return ctx.actor.principal.kind !== 'agency' || ctx.loaders.debtorDetails.load(d.id);
 }
 
 type ContactsIn = { emails?: { address: string; label?: string | null }[] | null; phones?: { number: string; label?: string | null }[] | null };
@@ -103,14 +102,14 @@ export class DebtorResolver {
 
   @FieldResolver(() => [DebtorEmail])
   async emails(@Root() d: DebtorRow, @Ctx() ctx: GraphQLContext): Promise<DebtorEmail[]> {
-    if (!mayReadDebtorDetails(ctx)) return [];
+    if (!(await mayReadDebtorDetails(ctx, d))) return [];
     const points = await ctx.loaders.contactPoints.load(d.id);
     return points.filter((p) => p.kind === 'email').map((p) => ({ address: p.value, label: p.label }));
   }
 
   @FieldResolver(() => [DebtorPhone])
   async phones(@Root() d: DebtorRow, @Ctx() ctx: GraphQLContext): Promise<DebtorPhone[]> {
-    if (!mayReadDebtorDetails(ctx)) return [];
+    if (!(await mayReadDebtorDetails(ctx, d))) return [];
     const points = await ctx.loaders.contactPoints.load(d.id);
     return points.filter((p) => p.kind === 'phone').map((p) => ({ number: p.value, label: p.label }));
   }
@@ -121,18 +120,18 @@ export class DebtorResolver {
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'Only the last four characters, e.g. ••••4514.' })
-  nationalIdMasked(@Root() d: DebtorRow, @Ctx() ctx: GraphQLContext): string | null {
-    return mayReadDebtorDetails(ctx) ? maskNationalId(d.nationalIdLast4) : null;
+  async nationalIdMasked(@Root() d: DebtorRow, @Ctx() ctx: GraphQLContext): Promise<string | null> {
+    return (await mayReadDebtorDetails(ctx, d)) ? maskNationalId(d.nationalIdLast4) : null;
   }
 
   @FieldResolver(() => [PostalAddress])
-  addresses(@Root() d: DebtorRow, @Ctx() ctx: GraphQLContext): PostalAddress[] {
-    return mayReadDebtorDetails(ctx) ? (d.addresses as PostalAddress[]) : [];
+  async addresses(@Root() d: DebtorRow, @Ctx() ctx: GraphQLContext): Promise<PostalAddress[]> {
+    return (await mayReadDebtorDetails(ctx, d)) ? (d.addresses as PostalAddress[]) : [];
   }
 
   @FieldResolver(() => LocalDateScalar, { nullable: true })
-  dateOfBirth(@Root() d: DebtorRow, @Ctx() ctx: GraphQLContext): string | null {
-    return mayReadDebtorDetails(ctx) ? d.dateOfBirth : null;
+  async dateOfBirth(@Root() d: DebtorRow, @Ctx() ctx: GraphQLContext): Promise<string | null> {
+    return (await mayReadDebtorDetails(ctx, d)) ? d.dateOfBirth : null;
   }
 
   @FieldResolver(() => Boolean)
