@@ -31,6 +31,16 @@ export interface AgencyClaims {
   scopes: string[];
 }
 
+/** Tokens verified in full, oldest first (a Map keeps insertion order): bounded, so a flood of tokens cannot grow it. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
+interface VerifiedToken {
+  claims: AgencyClaims;
+  exp: number;
+  nbf: number;
+  iat: number;
+}
+
 interface LoadedKey {
   kid: string;
   publicJwk: JWK;
@@ -46,6 +56,7 @@ interface LoadedKey {
  */
 export class TokenService {
   private keys: LoadedKey[] = [];
+  private readonly verified = new Map<string, VerifiedToken>();
   private loadedAt = 0;
   private lastUnknownReload = 0;
   private loading: Promise<void> | null = null;
@@ -80,6 +91,21 @@ export class TokenService {
    * failure is UNAUTHENTICATED with a reason that says what was wrong with the token, never what it contained.
    */
   async verify(token: string): Promise<AgencyClaims> {
+    // A token already verified in full is the same bytes with the same signature: only time can change the
+    // answer. Revocation, recall and suspension are checked per request elsewhere, not here.
+    const hit = this.verified.get(token);
+    if (hit) {
+      const now = this.clock.now().getTime() / 1000;
+      if (now < hit.exp + CLOCK_TOLERANCE_SECONDS && now >= hit.nbf - CLOCK_TOLERANCE_SECONDS && now <= hit.iat + MAX_TOKEN_TTL_SECONDS + CLOCK_TOLERANCE_SECONDS) return hit.claims;
+      this.verified.delete(token);
+    }
+    const claims = await this.verifyFully(token);
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, claims.times);
+    return claims.times.claims;
+  }
+
+  private async verifyFully(token: string): Promise<{ times: VerifiedToken }> {
     let payload: Record<string, unknown>;
     try {
       const res = await jwtVerify(token, (header) => this.publicKeyFor(header.kid), {
@@ -104,7 +130,8 @@ export class TokenService {
     if (!Array.isArray(grants) || grants.length > 1000 || !grants.every((g) => typeof g === 'string' && uuid.test(g)) || typeof scope !== 'string') {
       throw AppError.unauthenticated('Invalid access token: malformed claims');
     }
-    return { tenantId: tid, agencyId: sub, credentialId: cid, grantIds: grants as string[], scopes: scope.split(' ').filter(Boolean) };
+    const claims = { tenantId: tid, agencyId: sub, credentialId: cid, grantIds: grants as string[], scopes: scope.split(' ').filter(Boolean) };
+    return { times: { claims, exp: payload.exp as number, nbf: payload.nbf as number, iat: payload.iat as number } };
   }
 
   /** The JWKS document: public keys only. */
