@@ -19,6 +19,7 @@ import { buildServices, type Services } from './services.js';
 import { lateFeeLoaders } from './modules/fees/late-fee.loaders.js';
 import { planLoaders } from './modules/plans/plan.loaders.js';
 import { agencyLoaders } from './modules/agencies/agency.loaders.js';
+import { creditCheckLoaders } from './modules/credit-checks/credit-check.loaders.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { isAppError } from './shared/errors.js';
 import { safeError } from './shared/logger.js';
@@ -67,6 +68,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       failureWindowSeconds: config.TOKEN_FAILURE_WINDOW_SECONDS,
     },
     onTokenFailure: (f) => logger.warn({ clientId: f.clientId, ip: f.ip, reason: f.reason }, 'token request refused'),
+    credit: {
+      retry: { maxRetries: 5, baseDelayMs: config.CREDIT_RETRY_BASE_MS, maxDelayMs: config.CREDIT_RETRY_MAX_DELAY_MS },
+      breakerThreshold: config.CREDIT_BREAKER_THRESHOLD,
+      breakerOpenMs: config.CREDIT_BREAKER_OPEN_SECONDS * 1000,
+      allowPrivateUrls: config.CREDIT_BUREAU_ALLOW_PRIVATE_URLS,
+      requireHttps: config.NODE_ENV === 'production',
+      staleAfterMs: 10 * 60_000,
+    },
   });
   services.lastUsed.start();
   const apollo = await createApollo(
@@ -128,6 +137,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
             ...lateFeeLoaders(services, () => narrowActor(actor as TenantActor, 'accounts:read')),
             ...planLoaders(services, () => narrowActor(actor as TenantActor, 'accounts:read')),
             ...agencyLoaders(services, () => narrowActor(actor as TenantActor, 'accounts:read')),
+            ...creditCheckLoaders(services, () => actor as TenantActor),
           },
         }),
       }),

@@ -22,6 +22,7 @@ import { AgencyPerformanceService } from './modules/agencies/agency-performance.
 import { AgencyService } from './modules/agencies/agency.service.js';
 import { TokenService, type TokenSettings } from './modules/agencies/token.service.js';
 import { AttemptLimiter } from './shared/attempt-limiter.js';
+import { CreditCheckService, DEFAULT_CREDIT_OPTIONS, type CreditCheckOptions } from './modules/credit-checks/credit-check.service.js';
 
 export interface Services {
   audit: AuditService;
@@ -44,6 +45,7 @@ export interface Services {
   agencyAuth: AgencyAuthService;
   agencyPerformance: AgencyPerformanceService;
   tokens: TokenService;
+  creditChecks: CreditCheckService;
 }
 
 export interface AgencyTokenOptions extends TokenSettings {
@@ -69,6 +71,7 @@ export interface ServiceDeps {
   onBackgroundError: (err: unknown) => void;
   agencyTokens?: AgencyTokenOptions;
   onTokenFailure?: (f: TokenFailure) => void;
+  credit?: CreditCheckOptions;
 }
 
 export const DEFAULT_LATE_FEE_OPTIONS: LateFeeOptions = { previewHorizonDays: 366, batchSize: 2000, concurrency: 2 };
@@ -76,6 +79,7 @@ export const DEFAULT_LATE_FEE_OPTIONS: LateFeeOptions = { previewHorizonDays: 36
 export function buildServices(d: ServiceDeps): Services {
   const audit = new AuditService(d.database, d.clock);
   const lastUsed = new LastUsedTracker(d.database, 30_000, d.onBackgroundError);
+  const debtors = new DebtorService(d.database, d.clock, audit, d.pii);
   const t = d.agencyTokens ?? DEFAULT_AGENCY_TOKEN_OPTIONS;
   const tokens = new TokenService(d.database, d.pii, d.clock, { issuer: t.issuer, audience: t.audience, ttlSeconds: t.ttlSeconds });
   const agencyAuth = new AgencyAuthService(
@@ -94,7 +98,7 @@ export function buildServices(d: ServiceDeps): Services {
     lastUsed,
     auth: new AuthService(d.database, d.clock, lastUsed, d.platformAdminToken, agencyAuth),
     tenancy: new TenancyService(d.database, d.clock, audit, lastUsed),
-    debtors: new DebtorService(d.database, d.clock, audit, d.pii),
+    debtors,
     portfolios: new PortfolioService(d.database, d.clock, audit),
     accounts: new AccountService(d.database, d.clock, audit),
     accountImport: new AccountImportService(d.database, d.clock, audit),
@@ -110,5 +114,6 @@ export function buildServices(d: ServiceDeps): Services {
     agencyAuth,
     agencyPerformance: new AgencyPerformanceService(d.database, d.clock),
     tokens,
+    creditChecks: new CreditCheckService(d.database, d.clock, audit, d.pii, debtors, d.credit ?? DEFAULT_CREDIT_OPTIONS),
   };
 }

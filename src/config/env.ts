@@ -63,6 +63,14 @@ export const envSchema = z.object({
   /** Failed token requests allowed per client id (and, times three, per address) in TOKEN_FAILURE_WINDOW_SECONDS. */
   TOKEN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
   TOKEN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  /** Credit bureaus: failed pulls in a row that open a bureau's circuit, and how long it stays open. */
+  CREDIT_BREAKER_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
+  CREDIT_BREAKER_OPEN_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  /** Backoff between retries: full jitter up to base·2^n, capped; a longer Retry-After ends the retries. */
+  CREDIT_RETRY_BASE_MS: z.coerce.number().int().min(0).max(10_000).default(200),
+  CREDIT_RETRY_MAX_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+  /** Let bureau URLs point at loopback/private addresses (tests, local fakes). Never in production. */
+  CREDIT_BUREAU_ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** Accrual batches in flight at once on PostgreSQL (each holds a pool connection). */
   LATE_FEE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
 });
@@ -76,6 +84,9 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  if (parsed.data.NODE_ENV === 'production' && parsed.data.CREDIT_BUREAU_ALLOW_PRIVATE_URLS) {
+    throw new ConfigError('Invalid configuration:\n  CREDIT_BUREAU_ALLOW_PRIVATE_URLS: must not be true when NODE_ENV=production');
   }
   if (parsed.data.NODE_ENV === 'production' && !parsed.data.DATABASE_URL) {
     // The embedded database is for demos and development; refusing here beats losing data silently.

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { pgPolicy, pgRole, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { customType, pgPolicy, pgRole, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /** The role every request runs as: no superuser, no BYPASSRLS. Created by migration 0000. */
 export const appRole = pgRole('arrears_app').existing();
@@ -27,3 +27,9 @@ export function tenantPolicy(table: string) {
     withCheck: sql`tenant_id = ${currentTenant}`,
   });
 }
+
+/** Sealed values (AES-256-GCM: iv ‖ tag ‖ ciphertext). Both drivers may hand back a Uint8Array. */
+export const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (v) => Buffer.from(v),
+});

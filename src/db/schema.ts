@@ -14,3 +14,4 @@ export * from '../modules/plans/promise.table.js';
 export * from '../modules/plans/settlement.table.js';
 export * from '../modules/plans/payment.table.js';
 export * from '../modules/agencies/agency.table.js';
+export * from '../modules/credit-checks/credit-check.table.js';

@@ -185,6 +185,11 @@ export async function seedDemo(services: Services, onKey?: (r: DemoResult) => vo
   for (const d of list) debtors.push(await services.debtors.create(actor, d));
   const portfolioId = await seedAccounts(services, actor, debtors.map((d) => d.id));
   const agency = await seedAgency(services, actor, portfolioId);
+  // A sandbox bureau (deterministic, no network) and a soft pull for the first few debtors.
+  await services.creditChecks.createBureau(actor, { name: 'Sandbox bureau', provider: 'sandbox', costPerPull: '150', costCurrency: 'USD' });
+  for (const d of debtors.slice(0, 6)) {
+    if (d.nationalIdCiphertext) await services.creditChecks.request(actor, { debtorId: d.id, purpose: 'collection', pullType: 'soft' });
+  }
   return { tenantId: tenant.id, apiKey: key.secret, debtors: list.length, agency };
 }
 

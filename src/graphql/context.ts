@@ -8,8 +8,9 @@ import type { AccountLoaders } from '../modules/accounts/account.loaders.js';
 import type { LateFeeLoaders } from '../modules/fees/late-fee.loaders.js';
 import type { PlanLoaders } from '../modules/plans/plan.loaders.js';
 import type { AgencyLoaders } from '../modules/agencies/agency.loaders.js';
+import type { CreditCheckLoaders } from '../modules/credit-checks/credit-check.loaders.js';
 
-export interface Loaders extends AccountLoaders, LateFeeLoaders, PlanLoaders, AgencyLoaders {
+export interface Loaders extends AccountLoaders, LateFeeLoaders, PlanLoaders, AgencyLoaders, CreditCheckLoaders {
   contactPoints: DataLoader<string, ContactPointRow[]>;
   /** Whether the caller may see a debtor's contact details (always, except agencies without debtors:read there). */
   debtorDetails: DataLoader<string, boolean>;

@@ -15,6 +15,7 @@ import { PlanResolver } from '../modules/plans/plan.resolver.js';
 import { PromiseResolver } from '../modules/plans/promise.resolver.js';
 import { SettlementResolver } from '../modules/plans/settlement.resolver.js';
 import { AccountPlacementResolver, AgencyGrantResolver, AgencyResolver } from '../modules/agencies/agency.resolver.js';
+import { CreditCheckResolver, CreditReportResolver, DebtorRiskResolver } from '../modules/credit-checks/credit-check.resolver.js';
 import { authChecker } from './auth-checker.js';
 
 let cached: Promise<GraphQLSchema> | null = null;
@@ -52,6 +53,9 @@ export function getSchema(): Promise<GraphQLSchema> {
       AgencyResolver,
       AgencyGrantResolver,
       AccountPlacementResolver,
+      CreditCheckResolver,
+      CreditReportResolver,
+      DebtorRiskResolver,
       AuditResolver,
       PortfolioResolver,
       AccountResolver,

@@ -34,6 +34,13 @@ export async function runTenantJobs(db: Database, services: Services, log: Logge
         },
       ],
       [
+        'credit reports retention',
+        async () => {
+          const c = await services.creditChecks.housekeeping(tenant_id);
+          if (c.purged || c.abandoned) log.info({ tenantId: tenant_id, ...c }, 'credit reports purged / abandoned checks failed');
+        },
+      ],
+      [
         'delinquency and alerts',
         async () => {
           const d = await services.delinquency.refresh(actor);

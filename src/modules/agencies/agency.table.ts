@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, customType, date, foreignKey, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { createdAt, id, tenantId, tenantPolicy, tstz, updatedAt } from '../../db/columns.js';
+import { bigint, check, date, foreignKey, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bytea, createdAt, id, tenantId, tenantPolicy, tstz, updatedAt } from '../../db/columns.js';
 import { accounts } from '../accounts/account.table.js';
 import { portfolios } from '../accounts/portfolio.table.js';
 import { tenants } from '../tenancy/tenant.table.js';
@@ -145,7 +145,6 @@ export const agencyPlacements = pgTable(
   ],
 ).enableRLS();
 
-const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
 
 /**
  * Token signing keys, platform-wide (the JWKS is one document). Not a tenant table: only the connecting role

@@ -104,6 +104,12 @@ export class DebtorService {
     private readonly pii: PiiCipher,
   ) {}
 
+  /** The national id in clear, for a call that needs it (a credit bureau): never logged, never stored elsewhere. */
+  openNationalId(tenantId: string, d: DebtorRow): string | null {
+    if (!d.nationalIdCiphertext || !d.nationalIdKeyId) return null;
+    return this.pii.open(d.nationalIdCiphertext, d.nationalIdKeyId, this.aad(tenantId, d.id));
+  }
+
   private aad(tenantId: string, debtorId: string): string {
     return `debtor:${tenantId}:${debtorId}:national_id`;
   }
