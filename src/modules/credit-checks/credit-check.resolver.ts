@@ -150,8 +150,9 @@ export class CreditReportResolver {
 
 @Resolver(() => Debtor)
 export class DebtorRiskResolver {
-  @FieldResolver(() => [RiskRatingChange], { description: 'Risk ratings from credit reports, newest first.' })
+  @FieldResolver(() => [RiskRatingChange], { description: 'Risk ratings from credit reports, newest first. Empty for agency tokens: credit data stays with the creditor.' })
   async riskHistory(@Ctx() ctx: GraphQLContext, @Root() d: DebtorRow): Promise<RiskRatingChange[]> {
+    if (ctx.actor.principal.kind === 'agency') return [];
     return (await ctx.loaders.riskHistory.load(d.id)) as unknown as RiskRatingChange[];
   }
 }
