@@ -21,8 +21,9 @@ CREATE TRIGGER debtor_risk_history_append_only BEFORE UPDATE OR DELETE ON "debto
 CREATE TRIGGER debtor_risk_history_no_truncate BEFORE TRUNCATE ON "debtor_risk_history"
   FOR EACH STATEMENT EXECUTE FUNCTION arrears_refuse_change();
 --> statement-breakpoint
--- Portfolio-scoped sessions (and agencies, who are not given these operations at all) see checks, reports and
--- risk history only of debtors they reach through an account in scope.
+-- Portfolio-scoped sessions and agencies see checks, reports and risk history only of debtors they reach
+-- through an account in scope. (The application gives agencies none of the credit operations and no risk
+-- history; this is the floor beneath that.)
 CREATE POLICY "credit_checks_portfolio_scope" ON "credit_checks" AS RESTRICTIVE FOR ALL TO arrears_app
   USING (((select nullif(current_setting('app.portfolio_ids', true), '')) IS NULL AND (select nullif(current_setting('app.agency_id', true), '')) IS NULL)
          OR EXISTS (SELECT 1 FROM "accounts" a WHERE a.tenant_id = "credit_checks".tenant_id AND a.debtor_id = "credit_checks".debtor_id));

@@ -221,7 +221,7 @@ export class CreditCheckService {
   }
 
   async bureaus(actor: TenantActor): Promise<BureauRow[]> {
-    const s = scopeOf(actor);
+    const s = this.creditorWide(actor);
     return this.db.tenant(s.db, (tx) => creditCheckRepository.bureaus(tx, s.tenantId));
   }
 
@@ -276,7 +276,9 @@ export class CreditCheckService {
     const bureauId = input.bureauId ? assertUuid('input.bureauId', input.bureauId) : null;
     if (!p.empty) throw AppError.badInputMany(p.list);
 
-    const key = `${s.tenantId}:${debtorId}:${purpose}:${pullType}`;
+    // The caller's reach is part of the key: a caller joins only pulls started by callers who see exactly what
+    // it sees (everyone else goes through run(), whose debtor lookup answers NOT_FOUND out of scope).
+    const key = `${s.tenantId}:${s.portfolios?.join(',') ?? '*'}:${debtorId}:${purpose}:${pullType}`;
     const running = this.inFlight.get(key);
     if (running) return running;
     const work = this.run(actor, { debtorId, purpose, pullType, consent, bureauId, force: input.force === true }).finally(() => this.inFlight.delete(key));
