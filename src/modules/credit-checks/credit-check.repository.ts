@@ -190,7 +190,7 @@ export const creditCheckRepository = {
   async setDebtorRating(tx: Tx, tenantId: string, debtorId: string, rating: string): Promise<string | null> {
     const rows = rowsOf<{ previous: string | null }>(
       await tx.execute(sql`
-        update debtors d set risk_rating = ${rating}, updated_at = now()
+        update debtors d set risk_rating = ${rating}, updated_at = now(), version = d.version + 1
           from (select risk_rating as previous from debtors where tenant_id = ${tenantId} and id = ${debtorId} for update) p
          where d.tenant_id = ${tenantId} and d.id = ${debtorId}
         returning p.previous`),
@@ -200,7 +200,7 @@ export const creditCheckRepository = {
 
   // Usage
 
-  /** Per bureau for [from, to): completed pulls (what is billed), failed, reused, and the cost. */
+  /** Per bureau and currency for [from, to): completed pulls (what is billed), failed, reused, and the cost. */
   async usage(tx: Tx, tenantId: string, from: Date, to: Date): Promise<UsageRow[]> {
     return rowsOf(
       await tx.execute(sql`
@@ -209,10 +209,10 @@ export const creditCheckRepository = {
                count(*) filter (where status = 'failed')::text as failed,
                count(*) filter (where status = 'reused')::text as reused,
                coalesce(sum(cost) filter (where status = 'completed'), 0)::text as cost,
-               min(cost_currency) as currency
+               cost_currency as currency
           from credit_checks
          where tenant_id = ${tenantId} and requested_at >= ${from.toISOString()}::timestamptz and requested_at < ${to.toISOString()}::timestamptz
-         group by bureau_id order by bureau_id`),
+         group by bureau_id, cost_currency order by bureau_id, cost_currency`),
     );
   },
 };

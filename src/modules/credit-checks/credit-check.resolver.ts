@@ -114,7 +114,7 @@ export class CreditCheckResolver {
   }
 
   @Authorized('admin')
-  @Query(() => [CreditUsage], { description: 'Pulls per bureau in a calendar month (UTC), for billing.' })
+  @Query(() => [CreditUsage], { description: 'Pulls per bureau (and currency, should its price have changed currency) in a calendar month (UTC), for billing.' })
   async creditUsage(@Ctx() ctx: GraphQLContext, @Arg('month', () => String, { description: 'YYYY-MM' }) month: string): Promise<CreditUsage[]> {
     return (await ctx.services.creditChecks.usage(tenantActor(ctx), month)).map((u) => ({
       bureau: bureauView(ctx, u.bureau),

@@ -91,8 +91,12 @@ const bureauView = (b: BureauRow) => ({
   active: b.active,
 });
 
+/**
+ * Literal loopback, private and link-local hosts, and names that mean the local machine or network. A public
+ * name resolving to a private address is not caught here (that needs a check at connection time).
+ */
 function privateHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase().replace(/\.+$/, '');
   if (h === 'localhost' || h.endsWith('.localhost') || h.endsWith('.internal') || h.endsWith('.local')) return true;
   if (isIP(h) === 4) {
     const [a, b] = h.split('.').map(Number) as [number, number];
@@ -137,7 +141,8 @@ export class CreditCheckService {
     const name = lineText(p, 'input.name', input.name, 200);
     if (!(BUREAU_PROVIDERS as readonly string[]).includes(input.provider)) p.add('input.provider', `must be one of ${BUREAU_PROVIDERS.join(', ')}`);
     const provider = input.provider as BureauProviderCode;
-    let baseUrl: string | null = input.baseUrl?.trim() || null;
+    // Absent: keep what is there; "": remove it.
+    let baseUrl: string | null = input.baseUrl === undefined || input.baseUrl === null ? (existing?.baseUrl ?? null) : input.baseUrl.trim() || null;
     if (provider === 'http_json' && !baseUrl) p.add('input.baseUrl', 'is required for an http_json bureau');
     if (baseUrl) {
       let u: URL | null = null;
@@ -172,7 +177,8 @@ export class CreditCheckService {
       if (typeof c === 'string') p.add('input.costPerPull', c);
       else costPerPull = c;
     }
-    const subscriberCode = input.subscriberCode ? lineText(p, 'input.subscriberCode', input.subscriberCode, 100) : (existing?.subscriberCode ?? null);
+    const subscriberCode =
+      input.subscriberCode === undefined || input.subscriberCode === null ? (existing?.subscriberCode ?? null) : input.subscriberCode === '' ? null : lineText(p, 'input.subscriberCode', input.subscriberCode, 100);
     let sealed: { credentialSealed: Buffer | null; credentialKeyId: string | null } | null = null;
     if (input.credential != null) {
       if (input.credential === '') sealed = { credentialSealed: null, credentialKeyId: null };
@@ -278,7 +284,7 @@ export class CreditCheckService {
 
     // The caller's reach is part of the key: a caller joins only pulls started by callers who see exactly what
     // it sees (everyone else goes through run(), whose debtor lookup answers NOT_FOUND out of scope).
-    const key = `${s.tenantId}:${s.portfolios?.join(',') ?? '*'}:${debtorId}:${purpose}:${pullType}`;
+    const key = `${s.tenantId}:${s.portfolios?.join(',') ?? '*'}:${debtorId}:${purpose}:${pullType}:${bureauId ?? 'default'}`;
     const running = this.inFlight.get(key);
     if (running) return running;
     const work = this.run(actor, { debtorId, purpose, pullType, consent, bureauId, force: input.force === true }).finally(() => this.inFlight.delete(key));
@@ -293,6 +299,7 @@ export class CreditCheckService {
     const prep = await this.db.tenant(s.db, async (tx) => {
       const debtor = await debtorRepository.find(tx, s.tenantId, r.debtorId, false, s.portfolios);
       if (!debtor) throw AppError.notFound('Debtor', r.debtorId);
+      if (debtor.archivedAt) throw AppError.conflict(`Debtor ${r.debtorId} is archived: no credit check can be made for them`, { field: 'input.debtorId' });
       const bureau = r.bureauId ? await creditCheckRepository.findBureau(tx, s.tenantId, r.bureauId) : await creditCheckRepository.defaultBureau(tx, s.tenantId);
       if (!bureau) {
         if (r.bureauId) throw AppError.notFound('CreditBureau', r.bureauId);
