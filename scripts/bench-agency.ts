@@ -16,17 +16,10 @@
  * load from anything else on the machine hits all alike. Load comes from a forked autocannon worker.
  */
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { buildApp } from '../src/app.js';
-import { parseConfig } from '../src/config/env.js';
-import { openPostgres, type Database } from '../src/db/client.js';
 import type { RawImportRow } from '../src/modules/accounts/account-import.service.js';
-import { SCOPES, systemActor, type Actor } from '../src/modules/tenancy/principal.js';
-import { createLogger } from '../src/shared/logger.js';
-import { PiiCipher } from '../src/shared/pii-crypto.js';
+import { closeAll, runInterleaved, startBenchApp, type Closers, type Scenario } from './bench-app.js';
 import { LoadWorker } from './bench-load-client.js';
-import type { LoadRequest } from './bench-load-worker.js';
 import { fmt, runBench, seconds, table } from './bench-util.js';
 
 const CONNECTIONS = 32;
@@ -42,20 +35,9 @@ const PAGE = 20;
 
 await runBench('bench-agency', 5 * 60_000, async (tdb) => {
   const started = performance.now();
-  const closers: (() => Promise<unknown> | void)[] = [];
+  const closers: Closers = [];
   try {
-    const appDb: Database = openPostgres({ url: tdb.url, poolSize: POOL });
-    closers.push(() => appDb.close());
-    await appDb.migrate();
-    const config = parseConfig({ NODE_ENV: 'production', DATABASE_URL: tdb.url, LOG_LEVEL: 'warn', PLATFORM_ADMIN_TOKEN: randomBytes(24).toString('base64url'), HOST: '127.0.0.1' });
-    const app = await buildApp({ config, database: appDb, logger: createLogger('warn'), pii: new PiiCipher({ id: 'bench', key: randomBytes(32) }) });
-    const appUrl = await app.listen(0, '127.0.0.1');
-    closers.push(() => app.close());
-    const s = app.services;
-
-    const platform: Actor = { principal: { kind: 'platform', tenantId: null, actorId: 'bench', scopes: new Set(SCOPES) }, requestId: 'bench', ip: null, userAgent: null };
-    const { tenant, key } = await s.tenancy.createTenant(platform, { name: 'Bench Agency Co.', timeZone: 'Asia/Shanghai' });
-    const actor = systemActor(tenant.id, 'bench-seed');
+    const { url: appUrl, services: s, actor, key } = await startBenchApp(tdb, closers, POOL, 'Bench Agency Co.');
 
     const portfolios: string[] = [];
     for (let i = 0; i < PORTFOLIOS; i++) portfolios.push((await s.portfolios.create(actor, { name: `Portfolio ${String(i).padStart(3, '0')}`, currency: 'CNY' })).id);
@@ -106,10 +88,10 @@ await runBench('bench-agency', 5 * 60_000, async (tdb) => {
     const gqlUrl = `${appUrl}/graphql`;
     const headers = (auth: string) => ({ 'content-type': 'application/json', authorization: `Bearer ${auth}` });
     const scenarios = [
-      { key: 'c', label: 'c creditor key', auth: key.secret, body },
+      { key: 'c', label: 'c creditor key', auth: key, body },
       { key: 'p', label: 'p key scoped to 5 portfolios', auth: scoped.secret, body },
       { key: 'g', label: 'g agency token (5 granted)', auth: tokenBody.access_token, body },
-      { key: 't', label: 't creditor key, no filter', auth: key.secret, body: tenantBody },
+      { key: 't', label: 't creditor key, no filter', auth: key, body: tenantBody },
     ];
 
     // Sanity: each answers 20 accounts; p and g see the same ones, all in the granted portfolios.
@@ -128,31 +110,9 @@ await runBench('bench-agency', 5 * 60_000, async (tdb) => {
 
     const worker = new LoadWorker();
     closers.push(() => worker.stop());
-    const acc = new Map(scenarios.map((x) => [x.key, { completed: 0, seconds: 0, bad: 0, latencies: [] as number[], cpu: 0 }]));
     console.log(`load average before the runs: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const sc of scenarios) {
-        const warmupSeconds = round === 0 ? WARMUP_S : 1;
-        const req: Omit<LoadRequest, 'id'> = { url: gqlUrl, method: 'POST', headers: headers(sc.auth), body: sc.body, connections: CONNECTIONS, warmupSeconds, durationSeconds: DURATION_S / ROUNDS, returnLatencies: true };
-        const c0 = process.cpuUsage();
-        const r = await worker.run(req);
-        const c = process.cpuUsage(c0);
-        const x = acc.get(sc.key)!;
-        x.completed += r.completed;
-        x.seconds += r.seconds;
-        x.bad += r.non2xx + r.errors + r.timeouts;
-        for (const l of r.latencies ?? []) x.latencies.push(l);
-        x.cpu += ((c.user + c.system) / 1e6) * (r.seconds / (r.seconds + warmupSeconds));
-      }
-      console.log(`  round ${round + 1}/${ROUNDS} done`);
-    }
-    const res = new Map(
-      [...acc].map(([k, x]) => {
-        const sorted = Float64Array.from(x.latencies).sort();
-        const pct = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((q / 100) * sorted.length) - 1)]! : NaN);
-        return [k, { rps: x.completed / x.seconds, p50: pct(50), p99: pct(99), bad: x.bad, cpuMs: (1000 * x.cpu) / x.completed }];
-      }),
-    );
+    const runs: Scenario[] = scenarios.map((sc) => ({ key: sc.key, label: sc.label, request: { url: gqlUrl, method: 'POST', headers: headers(sc.auth), body: sc.body, connections: CONNECTIONS } }));
+    const res = await runInterleaved(worker, runs, { rounds: ROUNDS, durationS: DURATION_S, warmupS: WARMUP_S });
     console.log(`\n${CONNECTIONS} connections; ${ROUNDS} interleaved rounds of ${DURATION_S / ROUNDS} s per scenario; pool ${POOL}; node ${process.version}`);
     console.log(
       table(
@@ -178,12 +138,6 @@ await runBench('bench-agency', 5 * 60_000, async (tdb) => {
     );
     console.log(`\ntotal ${seconds(performance.now() - started)}`);
   } finally {
-    for (const close of closers.reverse()) {
-      try {
-        await close();
-      } catch {
-        /* best effort; the database is dropped regardless */
-      }
-    }
+    await closeAll(closers);
   }
 });

@@ -12,17 +12,10 @@
  * asserts nothing about them.
  */
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import postgres from 'postgres';
-import { buildApp } from '../src/app.js';
-import { parseConfig } from '../src/config/env.js';
-import { openPostgres, type Database } from '../src/db/client.js';
-import { SCOPES, systemActor, type Actor } from '../src/modules/tenancy/principal.js';
-import { createLogger } from '../src/shared/logger.js';
-import { PiiCipher } from '../src/shared/pii-crypto.js';
+import { closeAll, runInterleaved, startBenchApp, type Closers, type Scenario } from './bench-app.js';
 import { LoadWorker } from './bench-load-client.js';
-import type { LoadRequest } from './bench-load-worker.js';
 import { fmt, runBench, seconds, table } from './bench-util.js';
 
 const CONNECTIONS = 16;
@@ -34,19 +27,9 @@ const DEBTORS = 1000;
 
 await runBench('bench-credit', 5 * 60_000, async (tdb) => {
   const started = performance.now();
-  const closers: (() => Promise<unknown> | void)[] = [];
+  const closers: Closers = [];
   try {
-    const appDb: Database = openPostgres({ url: tdb.url, poolSize: POOL });
-    closers.push(() => appDb.close());
-    await appDb.migrate();
-    const config = parseConfig({ NODE_ENV: 'production', DATABASE_URL: tdb.url, LOG_LEVEL: 'warn', PLATFORM_ADMIN_TOKEN: randomBytes(24).toString('base64url'), HOST: '127.0.0.1' });
-    const app = await buildApp({ config, database: appDb, logger: createLogger('warn'), pii: new PiiCipher({ id: 'bench', key: randomBytes(32) }) });
-    const appUrl = await app.listen(0, '127.0.0.1');
-    closers.push(() => app.close());
-    const s = app.services;
-    const platform: Actor = { principal: { kind: 'platform', tenantId: null, actorId: 'bench', scopes: new Set(SCOPES) }, requestId: 'bench', ip: null, userAgent: null };
-    const { tenant, key } = await s.tenancy.createTenant(platform, { name: 'Bench Credit Co.', timeZone: 'Asia/Shanghai' });
-    const actor = systemActor(tenant.id, 'bench-seed');
+    const { url: appUrl, services: s, actor, key, tenantId } = await startBenchApp(tdb, closers, POOL, 'Bench Credit Co.');
     await s.creditChecks.createBureau(actor, { name: 'Sandbox', provider: 'sandbox', costPerPull: '150', costCurrency: 'USD' });
     const ids: string[] = [];
     for (let i = 0; i < DEBTORS; i++) {
@@ -61,17 +44,17 @@ await runBench('bench-credit', 5 * 60_000, async (tdb) => {
     const sql = postgres(tdb.url, { max: 1, onnotice: () => {} });
     closers.push(() => sql.end({ timeout: 5 }));
     const plan = await sql.begin(async (tx) => {
-      await tx.unsafe(`select set_config('role', 'arrears_app', true), set_config('app.tenant_id', $1, true)`, [tenant.id]);
+      await tx.unsafe(`select set_config('role', 'arrears_app', true), set_config('app.tenant_id', $1, true)`, [tenantId]);
       return tx.unsafe(
         `explain (analyze, costs off, timing off, summary off) select * from credit_reports where tenant_id = $1 and debtor_id = $2 and bureau_id = (select id from credit_bureaus limit 1)
            and pulled_at > now() - interval '30 days' and expires_at > now() and purpose = 'collection' order by pulled_at desc limit 1`,
-        [tenant.id, ids[0]!],
+        [tenantId, ids[0]!],
       );
     });
     console.log('reuse lookup plan:\n  ' + plan.map((r) => String((r as Record<string, unknown>)['QUERY PLAN'])).join('\n  '));
 
     const gqlUrl = `${appUrl}/graphql`;
-    const headers = { 'content-type': 'application/json', authorization: `Bearer ${key.secret}` };
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
     const reuseBodies = ids.map((id) =>
       JSON.stringify({ query: `mutation($i: RequestCreditCheckInput!) { requestCreditCheck(input: $i) { id status report { id scoreBand } } }`, variables: { i: { debtorId: id, purpose: 'COLLECTION', pullType: 'SOFT' } } }),
     );
@@ -106,28 +89,9 @@ await runBench('bench-credit', 5 * 60_000, async (tdb) => {
     ];
     const worker = new LoadWorker();
     closers.push(() => worker.stop());
-    const acc = new Map(scenarios.map((x) => [x.key, { completed: 0, seconds: 0, bad: 0, gqlErrors: 0, latencies: [] as number[] }]));
     console.log(`load average before the runs: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const sc of scenarios) {
-        const req: Omit<LoadRequest, 'id'> = { url: gqlUrl, method: 'POST', headers, bodies: sc.bodies, connections: CONNECTIONS, warmupSeconds: round === 0 ? WARMUP_S : 1, durationSeconds: DURATION_S / ROUNDS, returnLatencies: true };
-        const r = await worker.run(req);
-        const x = acc.get(sc.key)!;
-        x.completed += r.completed;
-        x.seconds += r.seconds;
-        x.bad += r.non2xx + r.errors + r.timeouts;
-        x.gqlErrors += r.graphqlErrors ?? 0;
-        for (const l of r.latencies ?? []) x.latencies.push(l);
-      }
-      console.log(`  round ${round + 1}/${ROUNDS} done`);
-    }
-    const res = new Map(
-      [...acc].map(([k, x]) => {
-        const sorted = Float64Array.from(x.latencies).sort();
-        const pct = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((q / 100) * sorted.length) - 1)]! : NaN);
-        return [k, { rps: x.completed / x.seconds, p50: pct(50), p99: pct(99), bad: x.bad + x.gqlErrors }];
-      }),
-    );
+    const runs: Scenario[] = scenarios.map((sc) => ({ key: sc.key, label: sc.label, request: { url: gqlUrl, method: 'POST', headers, bodies: sc.bodies, connections: CONNECTIONS } }));
+    const res = await runInterleaved(worker, runs, { rounds: ROUNDS, durationS: DURATION_S, warmupS: WARMUP_S });
     console.log(`\n${CONNECTIONS} connections; ${ROUNDS} interleaved rounds of ${DURATION_S / ROUNDS} s per scenario; pool ${POOL}; node ${process.version}`);
     console.log(
       table(
@@ -143,12 +107,6 @@ await runBench('bench-credit', 5 * 60_000, async (tdb) => {
     console.log(`\nunder load, p50 ratio r/e: ${fmt(r.p50 / e.p50)} (reused check vs debtor(id)); req/s ratio r/e: ${fmt(r.rps / e.rps)}. A reused check is a write (the REUSED check and its audit event): a tenant's writes queue on its audit chain.`);
     console.log(`\ntotal ${seconds(performance.now() - started)}`);
   } finally {
-    for (const close of closers.reverse()) {
-      try {
-        await close();
-      } catch {
-        /* best effort */
-      }
-    }
+    await closeAll(closers);
   }
 });
