@@ -1,7 +1,7 @@
-import { isIP } from 'node:net';
 import type { Database } from '../../db/client.js';
 import type { Clock } from '../../shared/clock.js';
 import { isUniqueViolation } from '../../shared/db-errors.js';
+import { isPrivateHostName } from '../../shared/network.js';
 import { AppError } from '../../shared/errors.js';
 import { assertUuid, uuidv7 } from '../../shared/ids.js';
 import { isCurrency, parseMinorUnits } from '../../shared/money.js';
@@ -91,20 +91,6 @@ const bureauView = (b: BureauRow) => ({
   active: b.active,
 });
 
-/**
- * Literal loopback, private and link-local hosts, and names that mean the local machine or network. A public
- * name resolving to a private address is not caught here (that needs a check at connection time).
- */
-function privateHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase().replace(/\.+$/, '');
-  if (h === 'localhost' || h.endsWith('.localhost') || h.endsWith('.internal') || h.endsWith('.local')) return true;
-  if (isIP(h) === 4) {
-    const [a, b] = h.split('.').map(Number) as [number, number];
-    return a === 10 || a === 127 || a === 0 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
-  }
-  if (isIP(h) === 6) return h === '::1' || h === '::' || h.startsWith('fc') || h.startsWith('fd') || h.startsWith('fe80') || h.startsWith('::ffff:');
-  return false;
-}
 
 /**
  * Credit checks through pluggable bureaus. A pull is recorded before the bureau is called (one transaction),
@@ -154,7 +140,7 @@ export class CreditCheckService {
       if (u) {
         if (u.protocol !== 'https:' && (this.options.requireHttps || u.protocol !== 'http:')) p.add('input.baseUrl', this.options.requireHttps ? 'must use https' : 'must use http or https');
         if (u.username || u.password) p.add('input.baseUrl', 'must not carry credentials: put them in input.credential, which is stored encrypted');
-        if (!this.options.allowPrivateUrls && privateHost(u.hostname)) p.add('input.baseUrl', 'must not point at a loopback, private or link-local address');
+        if (!this.options.allowPrivateUrls && isPrivateHostName(u.hostname)) p.add('input.baseUrl', 'must not point at a loopback, private or link-local address');
         baseUrl = u.toString();
       }
     }
@@ -344,6 +330,7 @@ export class CreditCheckService {
       subscriberCode: bureau.subscriberCode,
       timeoutMs: bureau.timeoutMs,
       fieldMapping: bureau.fieldMapping,
+      allowPrivateAddresses: this.options.allowPrivateUrls,
     };
     let outcome: { value?: NormalizedReport; error?: BureauError; attempts: number };
     const wait = this.breakers.acquire(breakerKey);

@@ -1,3 +1,8 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { PrivateAddressError, publicOnlyLookup } from '../../../shared/network.js';
 import type { FieldMapping } from '../credit-check.table.js';
 import { BureauError, type BureauProvider, type NormalizedReport, type PullRequest } from './provider.js';
 
@@ -33,27 +38,63 @@ function retryAfterMs(header: string | null): number | null {
   return Number.isFinite(ms) ? Math.max(0, Math.min(ms, MAX_RETRY_AFTER_MS)) : null;
 }
 
-async function readLimited(res: Response): Promise<string> {
-  const declared = Number(res.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > MAX_RESPONSE_BYTES) {
-    await res.body?.cancel();
-    throw new BureauError('too_large', `bureau answer of ${declared} bytes exceeds ${MAX_RESPONSE_BYTES}`, false);
-  }
-  if (!res.body) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_RESPONSE_BYTES) {
-      await reader.cancel();
-      throw new BureauError('too_large', `bureau answer exceeds ${MAX_RESPONSE_BYTES} bytes`, false);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+interface BureauResponse {
+  status: number;
+  header(name: string): string | null;
+  /** The decoded body, at most MAX_RESPONSE_BYTES (too_large beyond, read no further). */
+  text(): Promise<string>;
+  discard(): void;
+}
+
+/**
+ * One POST with node:http(s): no redirects followed, the caller's signal as the deadline, and (unless private
+ * addresses are allowed) a lookup that refuses to connect to loopback, private or link-local addresses.
+ */
+function post(url: URL, body: string, headers: Record<string, string>, signal: AbortSignal, allowPrivate: boolean): Promise<BureauResponse> {
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(
+      url,
+      { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)), 'accept-encoding': 'gzip, deflate, br' }, signal, ...(allowPrivate ? {} : { lookup: publicOnlyLookup }) },
+      (res) => {
+        const declared = Number(res.headers['content-length'] ?? NaN);
+        resolve({
+          status: res.statusCode ?? 0,
+          header: (name) => {
+            const v = res.headers[name.toLowerCase()];
+            return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+          },
+          discard: () => res.destroy(),
+          text: async () => {
+            if (Number.isFinite(declared) && declared > MAX_RESPONSE_BYTES) {
+              res.destroy();
+              throw new BureauError('too_large', `bureau answer of ${declared} bytes exceeds ${MAX_RESPONSE_BYTES}`, false);
+            }
+            const encoding = String(res.headers['content-encoding'] ?? '').toLowerCase();
+            const decoded: Readable =
+              encoding === 'gzip' ? res.pipe(createGunzip()) : encoding === 'deflate' ? res.pipe(createInflate()) : encoding === 'br' ? res.pipe(createBrotliDecompress()) : res;
+            // A reset connection surfaces on the response; make it surface on the stream being read too.
+            if (decoded !== res) res.on('error', (e) => decoded.destroy(e));
+            const chunks: Buffer[] = [];
+            let size = 0;
+            for await (const chunk of decoded) {
+              size += (chunk as Buffer).length;
+              if (size > MAX_RESPONSE_BYTES) {
+                res.destroy();
+                decoded.destroy();
+                throw new BureauError('too_large', `bureau answer exceeds ${MAX_RESPONSE_BYTES} bytes`, false);
+              }
+              chunks.push(chunk as Buffer);
+            }
+            if (!res.complete) throw new BureauError('network', 'the connection closed before the answer was complete', true);
+            return Buffer.concat(chunks).toString('utf8');
+          },
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** A count the bureau must give as a whole number ≥ 0 (absent: 0, as bureaus omit empty sections). */
@@ -101,7 +142,9 @@ export function normalize(doc: unknown, mapping: FieldMapping): NormalizedReport
 /**
  * A bureau that speaks JSON over HTTPS: one POST per pull to the configured URL, with the credential as a
  * bearer token, the subscriber code, permissible purpose and inquiry type, and the consumer's identity (the
- * request shape follows Experian's Credit Profile API). Redirects are not followed.
+ * request shape follows Experian's Credit Profile API). Redirects are not followed; unless private addresses
+ * are allowed, the connection is refused when the host resolves to one (a check of the URL alone would miss a
+ * public name pointing at 169.254.169.254).
  */
 export const httpJsonProvider: BureauProvider = {
   code: 'http_json',
@@ -120,39 +163,34 @@ export const httpJsonProvider: BureauProvider = {
         currentAddress: req.subject.address,
       },
     });
-    let res: Response;
+    let res: BureauResponse;
     try {
-      res = await fetch(config.baseUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', ...(config.credential ? { authorization: `Bearer ${config.credential}` } : {}) },
-        body,
-        signal,
-        redirect: 'manual',
-      });
+      res = await post(new URL(config.baseUrl), body, { 'content-type': 'application/json', accept: 'application/json', ...(config.credential ? { authorization: `Bearer ${config.credential}` } : {}) }, signal, config.allowPrivateAddresses);
     } catch (err) {
+      if (err instanceof PrivateAddressError) throw new BureauError('bureau_error', `refused to connect: ${err.message}`, false);
       if (signal.aborted) throw new BureauError('timeout', `no answer within ${config.timeoutMs} ms`, true);
-      throw new BureauError('network', `could not reach the bureau (${(err as Error).cause ? String((err as { cause: { code?: string } }).cause.code ?? 'connection error') : 'connection error'})`, true);
+      throw new BureauError('network', `could not reach the bureau (${(err as NodeJS.ErrnoException).code ?? 'connection error'})`, true);
     }
     let text: string;
     try {
       if (res.status === 429) {
-        await res.body?.cancel();
-        throw new BureauError('rate_limited', 'bureau answered 429 Too Many Requests', true, retryAfterMs(res.headers.get('retry-after')));
+        res.discard();
+        throw new BureauError('rate_limited', 'bureau answered 429 Too Many Requests', true, retryAfterMs(res.header('retry-after')));
       }
       if (res.status >= 500) {
-        await res.body?.cancel();
-        throw new BureauError('http_5xx', `bureau answered ${res.status}`, true, retryAfterMs(res.headers.get('retry-after')));
+        res.discard();
+        throw new BureauError('http_5xx', `bureau answered ${res.status}`, true, retryAfterMs(res.header('retry-after')));
       }
       if (res.status < 200 || res.status >= 300) {
-        await res.body?.cancel();
+        res.discard();
         throw new BureauError('http_4xx', `bureau answered ${res.status}`, false);
       }
-      const type = (res.headers.get('content-type') ?? '').toLowerCase();
+      const type = (res.header('content-type') ?? '').toLowerCase();
       if (!type.includes('json')) {
-        await res.body?.cancel();
+        res.discard();
         throw new BureauError('not_json', `bureau answered ${type || 'no content type'} instead of JSON (an error page?)`, false);
       }
-      text = await readLimited(res);
+      text = await res.text();
     } catch (err) {
       if (err instanceof BureauError) throw err;
       if (signal.aborted) throw new BureauError('timeout', `the answer did not finish within ${config.timeoutMs} ms`, true);

@@ -24,6 +24,8 @@ export interface BureauConfig {
   subscriberCode: string | null;
   timeoutMs: number;
   fieldMapping: FieldMapping;
+  /** Connect to loopback/private addresses (tests, local fakes); otherwise refused at connection time. */
+  allowPrivateAddresses: boolean;
 }
 
 /** Every provider's answer, normalised. `raw` is the bureau's own document, stored sealed. */
