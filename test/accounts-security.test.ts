@@ -240,6 +240,9 @@ describe('cross-portfolio (a key limited to some portfolios)', () => {
 
     expectError(await h.gql(admin, `mutation { createPortfolio(input: { name: "P3", currency: "CNY" }) { id } }`), 'FORBIDDEN');
     expectError(await h.gql(admin, `mutation { evaluateAlerts { raised } }`), 'FORBIDDEN');
+    // The audit trail holds snapshots of every portfolio's entities: a scoped key reads none of it.
+    expectError(await h.gql(admin, `{ auditEvents(first: 5) { edges { node { action } } } }`), 'FORBIDDEN');
+    expectError(await h.gql(admin, `{ verifyAuditLog { ok } }`), 'FORBIDDEN');
     // A key for a portfolio of another tenant is refused as not found.
     const other = await h.tenant();
     const foreign = (await createPortfolio(other, 'CNY')).id;

@@ -1,5 +1,6 @@
 import { atCommit, type Database, type Tx } from '../../db/client.js';
 import type { Clock } from '../../shared/clock.js';
+import { AppError } from '../../shared/errors.js';
 import { uuidv7 } from '../../shared/ids.js';
 import type { TenantActor } from '../tenancy/principal.js';
 import { ChainVerifier, GENESIS_HASH, hashEvent, hashParts, type ChainCheck, type HashableEvent, type StoredEvent } from './audit.hash.js';
@@ -69,7 +70,7 @@ export class AuditService {
 
   /** Recomputes the whole chain in one snapshot, page by page, and names the first event that fails. */
   verify(actor: TenantActor): Promise<ChainCheck> {
-    const tenantId = actor.principal.tenantId;
+    const { tenantId } = readerScope(actor);
     return this.db.tenant({ tenantId }, async (tx) => {
       const verifier = new ChainVerifier();
       let after = 0;
@@ -84,8 +85,15 @@ export class AuditService {
   }
 }
 
+/**
+ * Who may read the trail: a tenant-wide key all of it, an agency what it caused. A portfolio-scoped key none:
+ * events carry before/after snapshots of whatever they touched (other portfolios' accounts, tenant settings),
+ * and cannot be limited to portfolios after the fact.
+ */
 function readerScope(actor: TenantActor): { tenantId: string; agencyId: string | null } {
-  return { tenantId: actor.principal.tenantId, agencyId: actor.principal.agencyId ?? null };
+  const p = actor.principal;
+  if (p.kind !== 'agency' && p.portfolioIds) throw AppError.forbidden('The audit log needs a tenant-wide key: its events cannot be limited to portfolios');
+  return { tenantId: p.tenantId, agencyId: p.agencyId ?? null };
 }
 
 /**
