@@ -35,33 +35,29 @@ function credentialView(ctx: GraphQLContext, c: CredentialRow): AgencyCredential
   };
 }
 
-function portfolioFigures(p: PortfolioFigures): PortfolioPerformance {
+/** The fields both rows share, from either kind of figures. */
+function placementFigures(f: PortfolioFigures | CurrencyFigures, currency: string) {
   return {
-    portfolio: p.portfolio as unknown as Portfolio,
-    placedAccounts: p.placedAccounts,
-    placedBalance: money(p.placedBalance, p.currency),
-    collected: money(p.collected, p.currency),
-    recoveryRateBps: p.recoveryRateBps,
-    promisesKept: p.kept,
-    promisesPartiallyKept: p.partiallyKept,
-    promisesBroken: p.broken,
-    promisesKeptRatioBps: p.keptRatioBps,
-    commission: money(p.commission, p.currency),
+    placedAccounts: f.placedAccounts,
+    placedBalance: money(f.placedBalance, currency),
+    collected: money(f.collected, currency),
+    recoveryRateBps: f.recoveryRateBps,
+    promisesKept: f.kept,
+    promisesPartiallyKept: f.partiallyKept,
+    promisesBroken: f.broken,
+    promisesKeptRatioBps: f.keptRatioBps,
+    commission: money(f.commission, currency),
   };
+}
+
+function portfolioFigures(p: PortfolioFigures): PortfolioPerformance {
+  return { portfolio: p.portfolio as unknown as Portfolio, ...placementFigures(p, p.currency) };
 }
 
 function currencyFigures(t: CurrencyFigures): CurrencyPerformance {
   return {
     currency: t.currency,
-    placedAccounts: t.placedAccounts,
-    placedBalance: money(t.placedBalance, t.currency),
-    collected: money(t.collected, t.currency),
-    recoveryRateBps: t.recoveryRateBps,
-    promisesKept: t.kept,
-    promisesPartiallyKept: t.partiallyKept,
-    promisesBroken: t.broken,
-    promisesKeptRatioBps: t.keptRatioBps,
-    commission: money(t.commission, t.currency),
+    ...placementFigures(t, t.currency),
     effectiveCommissionRateBps: t.effectiveCommissionRateBps,
     netRecovered: money(t.netRecovered, t.currency),
     rank: t.rank,

@@ -179,11 +179,9 @@ export class AccountPlacement {
   dueSinceAtPlacement!: string | null;
 }
 
+/** The figures a portfolio's row and a currency's totals share (not a type of its own: nothing returns it). */
 @ObjectType()
-export class PortfolioPerformance {
-  @Field(() => Portfolio)
-  portfolio!: Portfolio;
-
+abstract class PlacementFigures {
   @Field(() => Int, { description: 'Accounts placed during the period.' })
   placedAccounts!: number;
 
@@ -207,39 +205,21 @@ export class PortfolioPerformance {
 
   @Field(() => Int, { nullable: true, description: 'Promises the agency took, due in the period: kept / resolved, basis points.' })
   promisesKeptRatioBps!: number | null;
+}
+
+@ObjectType()
+export class PortfolioPerformance extends PlacementFigures {
+  @Field(() => Portfolio)
+  portfolio!: Portfolio;
 
   @Field(() => Money, { description: "This portfolio's share of the commission owed (shares add up to the total)." })
   commission!: Money;
 }
 
 @ObjectType()
-export class CurrencyPerformance {
+export class CurrencyPerformance extends PlacementFigures {
   @Field(() => String)
   currency!: string;
-
-  @Field(() => Int)
-  placedAccounts!: number;
-
-  @Field(() => Money)
-  placedBalance!: Money;
-
-  @Field(() => Money)
-  collected!: Money;
-
-  @Field(() => Int, { nullable: true })
-  recoveryRateBps!: number | null;
-
-  @Field(() => Int)
-  promisesKept!: number;
-
-  @Field(() => Int)
-  promisesPartiallyKept!: number;
-
-  @Field(() => Int)
-  promisesBroken!: number;
-
-  @Field(() => Int, { nullable: true })
-  promisesKeptRatioBps!: number | null;
 
   @Field(() => Money, { description: 'Commission owed for the period, from the agency\'s commission plan; rounded once, half-even.' })
   commission!: Money;
