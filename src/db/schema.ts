@@ -15,3 +15,6 @@ export * from '../modules/plans/settlement.table.js';
 export * from '../modules/plans/payment.table.js';
 export * from '../modules/agencies/agency.table.js';
 export * from '../modules/credit-checks/credit-check.table.js';
+export * from '../modules/compliance/contact.table.js';
+export * from '../modules/compliance/dispute.table.js';
+export * from '../modules/webhooks/webhook.table.js';
