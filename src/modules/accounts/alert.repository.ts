@@ -77,7 +77,7 @@ export const alertRepository = {
    * even with two evaluations at once — and clears open alerts whose condition no longer holds.
    * Overdue = what is owed minus charges not yet due (due today or later), never below 0.
    */
-  async evaluate(tx: Tx, tenantId: string, asOf: string): Promise<{ raised: number; cleared: number; holding: number }> {
+  async evaluate(tx: Tx, tenantId: string, asOf: string): Promise<{ raised: { id: string; ruleId: string; accountId: string }[]; cleared: number; holding: number }> {
     const res = await tx.execute(sql`
       with fut as (
         select l.account_id, sum(l.amount) as not_yet_due
@@ -121,10 +121,11 @@ export const alertRepository = {
         insert into alerts (tenant_id, id, rule_id, account_id, value)
         select ${tenantId}, gen_random_uuid(), rule_id, account_id, value from breach
         on conflict (tenant_id, rule_id, account_id) where cleared_at is null do nothing
-        returning 1
+        returning id, rule_id, account_id
       )
-      select (select count(*) from raised)::int as raised, (select count(*) from cleared)::int as cleared, (select count(*) from breach)::int as holding`);
-    const row = rowsOf<{ raised: number; cleared: number; holding: number }>(res)[0]!;
-    return { raised: Number(row.raised), cleared: Number(row.cleared), holding: Number(row.holding) };
+      select (select coalesce(json_agg(json_build_object('id', id, 'ruleId', rule_id, 'accountId', account_id)), '[]'::json) from raised)::text as raised,
+             (select count(*) from cleared)::int as cleared, (select count(*) from breach)::int as holding`);
+    const row = rowsOf<{ raised: string; cleared: number; holding: number }>(res)[0]!;
+    return { raised: JSON.parse(row.raised) as { id: string; ruleId: string; accountId: string }[], cleared: Number(row.cleared), holding: Number(row.holding) };
   },
 };

@@ -4,6 +4,7 @@ import { AppError } from '../../shared/errors.js';
 import { assertUuid, uuidv7 } from '../../shared/ids.js';
 import { isCurrency, parseMinorUnits } from '../../shared/money.js';
 import { lineText, Problems } from '../../shared/validation.js';
+import { webhookEventRepository } from '../webhooks/webhook-event.repository.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { TenantActor } from '../tenancy/principal.js';
 import { checkAsOf, resolveAsOf } from './as-of.js';
@@ -76,8 +77,10 @@ export class AlertService {
     return this.db.tenant(s.db, async (tx) => {
       const date = await resolveAsOf(tx, s.tenantId, this.clock, asOf);
       await delinquencyRepository.lock(tx, s.tenantId, 'alerts');
-      const result = { asOf: date, ...(await alertRepository.evaluate(tx, s.tenantId, date)) };
+      const found = await alertRepository.evaluate(tx, s.tenantId, date);
+      const result = { asOf: date, raised: found.raised.length, cleared: found.cleared, holding: found.holding };
       await this.audit.record(tx, actor, { action: 'alerts.evaluate', entityType: 'tenant', entityId: s.tenantId, before: null, after: result });
+      await webhookEventRepository.emit(tx, s.tenantId, 'alert.raised', found.raised.map((a) => ({ object: 'alert', id: a.id, ruleId: a.ruleId, accountId: a.accountId })));
       return result;
     });
   }

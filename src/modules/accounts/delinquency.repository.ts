@@ -46,7 +46,7 @@ export const delinquencyRepository = {
    * Records, for every open account whose bucket differs from the last one recorded, the new bucket dated
    * `asOf`. One statement; re-running it for the same date records nothing new.
    */
-  async refresh(tx: Tx, tenantId: string, asOf: string, buckets: readonly BucketRange[], version: number, accountId: string | null = null): Promise<number> {
+  async refresh(tx: Tx, tenantId: string, asOf: string, buckets: readonly BucketRange[], version: number, accountId: string | null = null): Promise<{ accountId: string; label: string }[]> {
     const { dpd, label } = bucketCase(asOf, buckets);
     const one = accountId ? sql`and a.id = ${accountId}` : sql``;
     const res = await tx.execute(sql`
@@ -62,7 +62,8 @@ export const delinquencyRepository = {
         select ${tenantId}, gen_random_uuid(), id, label, ${version}::int, dpd, ${asOf}::date from changed
         returning 1
       )
-      select count(*)::int as n from ins`);
-    return Number(rowsOf<{ n: number }>(res)[0]?.n ?? 0);
+      -- A data-modifying CTE runs whether or not the query reads it: the history rows are written.
+      select id, label from changed`);
+    return rowsOf<{ id: string; label: string }>(res).map((r) => ({ accountId: r.id, label: r.label }));
   },
 };

@@ -1,6 +1,7 @@
 import type { Database } from '../../db/client.js';
 import type { Clock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
+import { webhookEventRepository } from '../webhooks/webhook-event.repository.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { TenantActor } from '../tenancy/principal.js';
 import { checkAsOf, resolveAsOf } from './as-of.js';
@@ -56,8 +57,10 @@ export class DelinquencyService {
       const date = await resolveAsOf(tx, s.tenantId, this.clock, asOf);
       const set = (await delinquencyRepository.latest(tx, s.tenantId)) ?? { version: 0, buckets: DEFAULT_BUCKETS };
       await delinquencyRepository.lock(tx, s.tenantId, 'delinquency');
-      const changed = await delinquencyRepository.refresh(tx, s.tenantId, date, set.buckets, set.version);
+      const changes = await delinquencyRepository.refresh(tx, s.tenantId, date, set.buckets, set.version);
+      const changed = changes.length;
       await this.audit.record(tx, actor, { action: 'delinquency.refresh', entityType: 'tenant', entityId: s.tenantId, before: null, after: { asOf: date, changed, bucketSetVersion: set.version } });
+      await webhookEventRepository.emit(tx, s.tenantId, 'account.bucket_changed', changes.map((c) => ({ object: 'account', id: c.accountId, bucket: c.label, asOf: date })));
       return { asOf: date, changed };
     });
   }

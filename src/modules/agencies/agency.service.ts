@@ -6,6 +6,7 @@ import { assertUuid, uuidv7 } from '../../shared/ids.js';
 import { email, lineText, phoneE164, Problems, uuidField } from '../../shared/validation.js';
 import { portfolioRepository } from '../accounts/portfolio.repository.js';
 import { scopeOf } from '../accounts/scope.js';
+import { webhookEventRepository } from '../webhooks/webhook-event.repository.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { TenantActor } from '../tenancy/principal.js';
 import { clientIdOf, generateClientCredentials } from './agency-credential.format.js';
@@ -140,6 +141,7 @@ export class AgencyService {
         const open = (await agencyRepository.grants(tx, s.tenantId, { agencyId: id, activeOnly: false })).filter((g) => !g.endedAt);
         const ended = await agencyRepository.endGrants(tx, s.tenantId, open.map((g) => g.id), 'agency_terminated', actor.principal.actorId, why);
         await agencyRepository.endGrantPlacements(tx, s.tenantId, ended.map((g) => g.id), 'agency_terminated');
+        await webhookEventRepository.emit(tx, s.tenantId, 'grant.recalled', ended.map((g) => ({ object: 'agency_grant', id: g.id, agencyId: id, portfolioId: g.portfolioId, reason: 'agency_terminated' })));
         await agencyRepository.revokeAllCredentials(tx, s.tenantId, id, this.clock.now(), actor.principal.actorId);
         endedGrants = ended.length;
       }
@@ -323,6 +325,7 @@ export class AgencyService {
       const [ended] = await agencyRepository.endGrants(tx, s.tenantId, open.map((g) => g.id), 'recalled', actor.principal.actorId, why);
       await agencyRepository.endGrantPlacements(tx, s.tenantId, [ended!.id], 'recalled');
       await this.audit.record(tx, actor, { action: 'agency.recall', entityType: 'agency_grant', entityId: ended!.id, before: grantView(open[0]!), after: { ...grantView(ended!), reason: why } });
+      await webhookEventRepository.emit(tx, s.tenantId, 'grant.recalled', [{ object: 'agency_grant', id: ended!.id, agencyId, portfolioId, reason: 'recalled' }]);
       return ended!;
     });
   }

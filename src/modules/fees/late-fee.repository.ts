@@ -74,7 +74,8 @@ export interface BatchWriteResult {
   assessed: number;
   posted: number;
   total: string;
-  chargedAccounts: string[];
+  /** Fees posted (amount > 0): the assessment id and its account. */
+  charged: { id: string; accountId: string }[];
 }
 
 /** Statuses a run looks at: live debts. Settled, paid off, written off, recalled and closed accrue nothing. */
@@ -363,7 +364,7 @@ export const lateFeeRepository = {
                case when amount > 0 then id end, explanation
         from r
         on conflict (tenant_id, account_id, period_key) do nothing
-        returning account_id, amount, ledger_entry_id, assessed_on, currency, period_key
+        returning id, account_id, amount, ledger_entry_id, assessed_on, currency, period_key
       ),
       led as (
         insert into ledger_entries (tenant_id, id, account_id, group_id, kind, component, amount, currency, effective_on, actor_kind, actor_id, memo)
@@ -383,15 +384,15 @@ export const lateFeeRepository = {
         returning a.id
       )
       select ins.currency, count(*)::int as assessed, (count(*) filter (where ins.amount > 0))::int as posted, coalesce(sum(ins.amount), 0)::text as total,
-             array_agg(distinct ins.account_id) filter (where ins.amount > 0) as charged_accounts,
+             coalesce(json_agg(json_build_object('id', ins.id, 'accountId', ins.account_id)) filter (where ins.amount > 0), '[]'::json)::text as charged,
              (select count(*) from led)::int as ledger_rows, (select count(*) from upd)::int as updated
       from ins group by ins.currency`);
-    return rowsOf<{ currency: string; assessed: number; posted: number; total: string; charged_accounts: string[] | string | null }>(result).map((r) => ({
+    return rowsOf<{ currency: string; assessed: number; posted: number; total: string; charged: string }>(result).map((r) => ({
       currency: r.currency,
       assessed: Number(r.assessed),
       posted: Number(r.posted),
       total: r.total,
-      chargedAccounts: r.charged_accounts == null ? [] : typeof r.charged_accounts === 'string' ? parsePgTextArray(r.charged_accounts) : r.charged_accounts,
+      charged: JSON.parse(r.charged) as { id: string; accountId: string }[],
     }));
   },
 

@@ -6,6 +6,7 @@ import { AppError } from '../../shared/errors.js';
 import { assertUuid, uuidv7 } from '../../shared/ids.js';
 import { isCurrency, parseMinorUnits } from '../../shared/money.js';
 import { lineText, Problems, uuidField } from '../../shared/validation.js';
+import { webhookEventRepository, type WebhookEventData } from '../webhooks/webhook-event.repository.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { AccountStatus, Component } from '../accounts/account.logic.js';
 import { accountRepository } from '../accounts/account.repository.js';
@@ -577,11 +578,14 @@ export class LateFeeService {
     let posted = 0;
     if (rows.length) {
       const written = await lateFeeRepository.writeBatch(tx, actor.principal.tenantId, runId, config.gen, { kind: actor.principal.kind, id: actor.principal.actorId }, `[${rows.join(',')}]`, `[${states.join(',')}]`);
+      const fees: WebhookEventData[] = [];
       for (const w of written) {
         assessed += w.assessed;
         posted += w.posted;
         totals.set(w.currency, (totals.get(w.currency) ?? 0n) + BigInt(w.total));
+        for (const c of w.charged) fees.push({ object: 'late_fee_assessment', id: c.id, accountId: c.accountId });
       }
+      await webhookEventRepository.emit(tx, actor.principal.tenantId, 'fee.assessed', fees);
     } else {
       await lateFeeRepository.writeStates(tx, actor.principal.tenantId, config.gen, `[${states.join(',')}]`);
     }

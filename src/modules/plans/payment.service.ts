@@ -5,6 +5,7 @@ import { AppError } from '../../shared/errors.js';
 import { assertUuid, uuidv7 } from '../../shared/ids.js';
 import { formatDecimal, isCurrency, parseMinorUnits } from '../../shared/money.js';
 import { lineText, Problems, uuidField } from '../../shared/validation.js';
+import { webhookEventRepository } from '../webhooks/webhook-event.repository.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Component } from '../accounts/account.logic.js';
 import { accountRepository, type AccountRow } from '../accounts/account.repository.js';
@@ -352,6 +353,8 @@ export class PaymentService {
           effects: effects as unknown as Record<string, unknown>,
         },
       });
+      await webhookEventRepository.emit(tx, s.tenantId, 'payment.recorded', [{ object: 'payment', id: paymentId, debtorId: payment.debtorId, accountId: input.accountId, planId: plan?.id ?? null }]);
+      if (effects.planCompleted && plan) await webhookEventRepository.emit(tx, s.tenantId, 'plan.completed', [{ object: 'plan', id: plan.id, debtorId: plan.debtorId }]);
       return { payment, entries, replayed: false };
     });
   }
@@ -478,6 +481,7 @@ export class PaymentService {
         before: { status: 'posted', amount: payment.amount.toString(), applied: payment.applied.toString() },
         after: { status: 'reversed', kind, reason, statuses: restored, installments: effects.installments, planReopened: effects.planCompleted, settlementReopened: effects.settled },
       });
+      await webhookEventRepository.emit(tx, s.tenantId, 'payment.reversed', [{ object: 'payment', id: paymentId, debtorId: payment.debtorId, accountId: payment.accountId, planId: payment.planId, kind }]);
       return { payment: updated, entries, replayed: false };
     });
   }

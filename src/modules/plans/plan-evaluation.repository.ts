@@ -1,6 +1,19 @@
 import { sql } from 'drizzle-orm';
 import { rowsOf, type Tx } from '../../db/client.js';
 
+/**
+ * When an open installment's grace period starts: its due date, or the day the last dispute on one of the
+ * plan's accounts was resolved if that is later (the plan was paused; the debtor gets the full grace again).
+ * Used inside statements that alias the installment `i` and the plan `p`.
+ */
+function graceFrom(tenantId: string) {
+  return sql`greatest(i.due_on, (select max((d.resolved_at at time zone t.time_zone)::date)
+                                   from plan_accounts pa
+                                   join disputes d on d.tenant_id = pa.tenant_id and d.account_id = pa.account_id and d.status = 'resolved'
+                                   join tenants t on t.id = d.tenant_id
+                                  where pa.tenant_id = ${tenantId} and pa.plan_id = p.id))`;
+}
+
 /** Set-based statements for the nightly evaluation: one round trip per step and batch, however many plans. */
 export const planEvaluationRepository = {
   /**
@@ -12,11 +25,14 @@ export const planEvaluationRepository = {
       select p.id from plans p
       where p.tenant_id = ${tenantId} and p.status = 'active'
         ${planId ? sql`and p.id = ${planId}` : sql``}
+        -- A dispute on any of its accounts pauses the plan: nothing is missed or broken while it is open.
+        and not exists (select 1 from plan_accounts pa join disputes d on d.tenant_id = pa.tenant_id and d.account_id = pa.account_id and d.status = 'open'
+                        where pa.tenant_id = p.tenant_id and pa.plan_id = p.id)
         ${after ? sql`and p.id > ${after}` : sql``}
         and (p.missed_count >= (p.terms->>'missedToBreak')::int
              or exists (select 1 from plan_installments i
                         where i.tenant_id = p.tenant_id and i.plan_id = p.id and i.status = 'open' and i.due_on < ${asOf}::date
-                          and i.due_on + (p.terms->>'graceDays')::int < ${asOf}::date))
+                          and ${graceFrom(tenantId)} + (p.terms->>'graceDays')::int < ${asOf}::date))
       order by p.id
       limit ${limit}
       for update of p`);
@@ -31,7 +47,7 @@ export const planEvaluationRepository = {
         from plans p
         where i.tenant_id = ${tenantId} and i.plan_id = any(${ids}::uuid[]) and i.status = 'open' and i.paid < i.amount
           and p.tenant_id = i.tenant_id and p.id = i.plan_id
-          and i.due_on + (p.terms->>'graceDays')::int < ${asOf}::date
+          and ${graceFrom(tenantId)} + (p.terms->>'graceDays')::int < ${asOf}::date
         returning i.plan_id, i.seq, i.due_on
       ), c as (
         update plans p set missed_count = p.missed_count + n.k, version = p.version + 1, updated_at = now()
@@ -85,13 +101,17 @@ export const planEvaluationRepository = {
     }));
   },
 
-  async decidePromises(tx: Tx, tenantId: string, asOf: string, now: Date): Promise<{ id: string; status: string; paid: string }[]> {
+  async decidePromises(tx: Tx, tenantId: string, asOf: string, now: Date): Promise<{ id: string; status: string; paid: string; debtor_id: string; account_id: string | null; plan_id: string | null }[]> {
     const res = await tx.execute(sql`
       update promises set status = case when paid >= amount then 'kept' when paid > 0 then 'partially_kept' else 'broken' end,
              resolved_at = ${now.toISOString()}::timestamptz
       where tenant_id = ${tenantId} and status = 'pending' and promised_on + grace_days < ${asOf}::date
-      returning id, status, paid::text`);
-    return rowsOf<{ id: string; status: string; paid: string }>(res);
+        -- Collection is paused on a disputed account: its promises are decided once the dispute ends.
+        and not exists (select 1 from disputes d where d.tenant_id = promises.tenant_id and d.status = 'open'
+                          and (d.account_id = promises.account_id
+                               or d.account_id in (select pa.account_id from plan_accounts pa where pa.tenant_id = promises.tenant_id and pa.plan_id = promises.plan_id)))
+      returning id, status, paid::text, debtor_id, account_id, plan_id`);
+    return rowsOf<{ id: string; status: string; paid: string; debtor_id: string; account_id: string | null; plan_id: string | null }>(res);
   },
 
   async expireSettlements(tx: Tx, tenantId: string, asOf: string, now: Date): Promise<string[]> {

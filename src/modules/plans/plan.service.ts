@@ -7,6 +7,7 @@ import { assertUuid, uuidv7 } from '../../shared/ids.js';
 import { parseMinorUnits } from '../../shared/money.js';
 import { freeText, isCalendarDate, lineText, Problems, uuidField } from '../../shared/validation.js';
 import type { AuditEntry, AuditService } from '../audit/audit.service.js';
+import { webhookEventRepository } from '../webhooks/webhook-event.repository.js';
 import { accountRepository, type AccountRow } from '../accounts/account.repository.js';
 import { tenantToday } from '../accounts/as-of.js';
 import { portfolioRepository } from '../accounts/portfolio.repository.js';
@@ -312,6 +313,7 @@ export class PlanService {
             statusChanges: activated?.changes ?? [],
           },
         });
+        if (activated) await webhookEventRepository.emit(tx, s.tenantId, 'plan.activated', [{ object: 'plan', id, debtorId: plan.debtorId }]);
         return activated?.plan ?? plan;
       });
     } catch (err) {
@@ -345,6 +347,7 @@ export class PlanService {
   private async activateAudited(tx: Tx, actor: TenantActor, plan: PlanRow, accounts: AccountRow[], approvedBy: string | null): Promise<PlanRow> {
     const done = await this.activateInTx(tx, actor, plan, accounts, approvedBy);
     await this.audit.record(tx, actor, { action: approvedBy ? 'plan.approve' : 'plan.activate', entityType: 'plan', entityId: plan.id, before: { status: plan.status }, after: { status: 'active', approvedBy, accounts: done.changes } });
+    await webhookEventRepository.emit(tx, actor.principal.tenantId, 'plan.activated', [{ object: 'plan', id: plan.id, debtorId: plan.debtorId }]);
     return done.plan;
   }
 
@@ -497,6 +500,7 @@ export class PlanService {
         for (const [id, list] of byPlan) events.push({ action: 'plan.installments_missed', entityType: 'plan', entityId: id, before: null, after: { asOf, installments: list } });
         for (const b of broken) events.push({ action: 'plan.break', entityType: 'plan', entityId: b.planId, before: { status: 'active' }, after: { status: 'broken', missedCount: b.missedCount, accounts: b.accounts } });
         await this.audit.recordMany(tx, actor, events);
+        await webhookEventRepository.emit(tx, s.tenantId, 'plan.broken', broken.map((b) => ({ object: 'plan', id: b.planId })));
         return batch.length < EVALUATION_BATCH;
       });
       if (done) break;
@@ -515,6 +519,7 @@ export class PlanService {
           ...decided.map((d) => ({ action: 'promise.decide', entityType: 'promise', entityId: d.id, before: { status: 'pending' }, after: { status: d.status, paid: d.paid } })),
           ...expired.map((id) => ({ action: 'settlement.expire', entityType: 'settlement_offer', entityId: id, before: null, after: { status: 'expired' } })),
         ]);
+        await webhookEventRepository.emit(tx, s.tenantId, 'promise.broken', decided.filter((d) => d.status === 'broken').map((d) => ({ object: 'promise', id: d.id, debtorId: d.debtor_id, accountId: d.account_id, planId: d.plan_id })));
       });
     }
     return result;
