@@ -75,3 +75,63 @@ export function addMonths(d: string, n: number): string {
   const day = Math.min(Number(d.slice(8, 10)), daysInMonth(ty, tm));
   return `${String(ty).padStart(4, '0')}-${String(tm).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 }
+
+const partFormatters = new Map<string, Intl.DateTimeFormat>();
+
+function partsFormatter(timeZone: string): Intl.DateTimeFormat {
+  let f = partFormatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', weekday: 'short' });
+    partFormatters.set(timeZone, f);
+  }
+  return f;
+}
+
+const WEEKDAYS: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
+
+export interface ZonedParts {
+  /** YYYY-MM-DD on the local calendar. */
+  date: string;
+  /** Minutes since local midnight (0–1439). */
+  minutes: number;
+  seconds: number;
+  /** ISO weekday: 1 = Monday … 7 = Sunday. */
+  weekday: number;
+}
+
+/** The wall-clock reading of `instant` in an IANA zone: whatever offset (standard or daylight) applies then. */
+export function zonedParts(instant: Date, timeZone: string): ZonedParts {
+  const p: Record<string, string> = {};
+  for (const x of partsFormatter(timeZone).formatToParts(instant)) p[x.type] = x.value;
+  return {
+    date: `${p.year}-${p.month}-${p.day}`,
+    minutes: Number(p.hour) * 60 + Number(p.minute),
+    seconds: Number(p.second),
+    weekday: WEEKDAYS[p.weekday!]!,
+  };
+}
+
+/** Offset of the zone from UTC at `instant`, in milliseconds (New York in winter: −5 h). */
+function offsetMs(instant: number, timeZone: string): number {
+  const z = zonedParts(new Date(instant), timeZone);
+  const wall = Date.UTC(Number(z.date.slice(0, 4)), Number(z.date.slice(5, 7)) - 1, Number(z.date.slice(8, 10)), 0, z.minutes, z.seconds);
+  return wall - Math.floor(instant / 1000) * 1000;
+}
+
+/**
+ * The instant at which the wall clock in `timeZone` reads `date` + `minutes`. A reading that happens twice (the
+ * hour repeated when clocks go back) gives the first; one that never happens (skipped when clocks go forward)
+ * gives the first instant after the gap.
+ */
+export function zonedInstant(date: string, minutes: number, timeZone: string): Date {
+  const asUtc = Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10)), 0, minutes, 0);
+  const before = offsetMs(asUtc - 86_400_000, timeZone);
+  const after = offsetMs(asUtc + 86_400_000, timeZone);
+  // Try the offset in force before the day and after it: one of them reads back as the wanted time.
+  const candidates = [asUtc - before, asUtc - after].sort((a, b) => a - b);
+  for (const c of candidates) {
+    const z = zonedParts(new Date(c), timeZone);
+    if (z.date === date && z.minutes === minutes) return new Date(c);
+  }
+  return new Date(candidates[1]!);
+}
