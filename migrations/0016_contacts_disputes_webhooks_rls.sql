@@ -38,6 +38,15 @@ CREATE TRIGGER validation_notices_append_only BEFORE UPDATE OR DELETE ON "valida
 CREATE TRIGGER webhook_attempts_append_only BEFORE UPDATE OR DELETE ON "webhook_attempts"
   FOR EACH ROW EXECUTE FUNCTION arrears_refuse_change();
 --> statement-breakpoint
+CREATE TRIGGER contact_preferences_no_truncate BEFORE TRUNCATE ON "contact_preferences"
+  FOR EACH STATEMENT EXECUTE FUNCTION arrears_refuse_change();
+--> statement-breakpoint
+CREATE TRIGGER validation_notices_no_truncate BEFORE TRUNCATE ON "validation_notices"
+  FOR EACH STATEMENT EXECUTE FUNCTION arrears_refuse_change();
+--> statement-breakpoint
+CREATE TRIGGER webhook_attempts_no_truncate BEFORE TRUNCATE ON "webhook_attempts"
+  FOR EACH STATEMENT EXECUTE FUNCTION arrears_refuse_change();
+--> statement-breakpoint
 -- Portfolio-scoped sessions and agencies reach contacts, disputes and notices of accounts in their reach, and a
 -- debtor's consent history when they reach one of the debtor's accounts.
 CREATE POLICY "contact_attempts_portfolio_scope" ON "contact_attempts" AS RESTRICTIVE FOR ALL TO arrears_app

@@ -7,6 +7,7 @@ import { loadPiiCipher } from './config/pii-keys.js';
 import { openDatabase } from './db/open.js';
 import { agencyTokenExample, curlExample, seedDemo, writeDemoKey } from './demo/seed.js';
 import { Scheduler } from './jobs/scheduler.js';
+import { WebhookWorker } from './modules/webhooks/webhook.worker.js';
 import { createLogger, safeError } from './shared/logger.js';
 
 async function main(): Promise<void> {
@@ -44,6 +45,11 @@ async function main(): Promise<void> {
   // Jobs run in-process too: one process is the whole deployment on the embedded database.
   const scheduler = new Scheduler(database, app.services, logger, config.JOBS_INTERVAL_MS);
   scheduler.start();
+  // Webhook delivery too, unless dedicated workers (`npm run worker`) do it.
+  const webhooks = config.WEBHOOK_WORKER_IN_API
+    ? new WebhookWorker(app.services.webhooks, logger, { concurrency: config.WEBHOOK_CONCURRENCY, pollMs: config.WEBHOOK_POLL_MS })
+    : null;
+  webhooks?.start();
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -53,6 +59,8 @@ async function main(): Promise<void> {
     try {
       await app.close();
       await scheduler.stop();
+      // Before the database closes: the requests in flight are recorded and the leases released.
+      await webhooks?.stop();
       await database.close();
       logger.info('stopped');
       process.exit(0);

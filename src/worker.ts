@@ -3,6 +3,7 @@ import { parseConfig, ConfigError } from './config/env.js';
 import { loadPiiCipher } from './config/pii-keys.js';
 import { openDatabase } from './db/open.js';
 import { Scheduler } from './jobs/scheduler.js';
+import { WebhookWorker } from './modules/webhooks/webhook.worker.js';
 import { buildServices } from './services.js';
 import { systemClock } from './shared/clock.js';
 import { createLogger, safeError } from './shared/logger.js';
@@ -13,13 +14,31 @@ async function main(): Promise<void> {
   const log = createLogger(config.LOG_LEVEL);
   const db = await openDatabase(config);
   await db.migrate();
-  const services = buildServices({ database: db, clock: systemClock, pii: loadPiiCipher(config), platformAdminToken: undefined, lateFees: { previewHorizonDays: config.LATE_FEE_PREVIEW_HORIZON_DAYS, batchSize: config.LATE_FEE_BATCH_SIZE, concurrency: config.LATE_FEE_CONCURRENCY }, onBackgroundError: (e) => log.error({ err: safeError(e) }) });
+  const services = buildServices({
+    database: db,
+    clock: systemClock,
+    pii: loadPiiCipher(config),
+    platformAdminToken: undefined,
+    lateFees: { previewHorizonDays: config.LATE_FEE_PREVIEW_HORIZON_DAYS, batchSize: config.LATE_FEE_BATCH_SIZE, concurrency: config.LATE_FEE_CONCURRENCY },
+    onBackgroundError: (e) => log.error({ err: safeError(e) }),
+    webhooks: {
+      allowPrivateUrls: config.WEBHOOK_ALLOW_PRIVATE_URLS,
+      requireHttps: config.NODE_ENV === 'production',
+      timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+      maxAgeHours: config.WEBHOOK_MAX_AGE_HOURS,
+      disableAfterFailures: config.WEBHOOK_DISABLE_AFTER_FAILURES,
+    },
+  });
   const scheduler = new Scheduler(db, services, log, Math.max(config.JOBS_INTERVAL_MS, 1000));
+  // Webhook delivery runs here whatever WEBHOOK_WORKER_IN_API says: that setting is about the API process.
+  const webhooks = new WebhookWorker(services.webhooks, log, { concurrency: config.WEBHOOK_CONCURRENCY, pollMs: config.WEBHOOK_POLL_MS });
+  webhooks.start();
   await scheduler.tick();
   scheduler.start();
-  log.info({ intervalMs: config.JOBS_INTERVAL_MS }, 'worker running');
+  log.info({ intervalMs: config.JOBS_INTERVAL_MS, webhookWorker: webhooks.id }, 'worker running');
   const stop = async () => {
     await scheduler.stop();
+    await webhooks.stop();
     await db.close();
     process.exit(0);
   };
