@@ -20,6 +20,7 @@ import { lateFeeLoaders } from './modules/fees/late-fee.loaders.js';
 import { planLoaders } from './modules/plans/plan.loaders.js';
 import { agencyLoaders } from './modules/agencies/agency.loaders.js';
 import { creditCheckLoaders } from './modules/credit-checks/credit-check.loaders.js';
+import { complianceLoaders } from './modules/compliance/compliance.loaders.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { isAppError } from './shared/errors.js';
 import { safeError } from './shared/logger.js';
@@ -75,6 +76,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       allowPrivateUrls: config.CREDIT_BUREAU_ALLOW_PRIVATE_URLS,
       requireHttps: config.NODE_ENV === 'production',
       staleAfterMs: 10 * 60_000,
+    },
+    webhooks: {
+      allowPrivateUrls: config.WEBHOOK_ALLOW_PRIVATE_URLS,
+      requireHttps: config.NODE_ENV === 'production',
+      timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+      maxAgeHours: config.WEBHOOK_MAX_AGE_HOURS,
+      disableAfterFailures: config.WEBHOOK_DISABLE_AFTER_FAILURES,
     },
   });
   services.lastUsed.start();
@@ -138,6 +146,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
             ...planLoaders(services, () => narrowActor(actor as TenantActor, 'accounts:read')),
             ...agencyLoaders(services, () => narrowActor(actor as TenantActor, 'accounts:read')),
             ...creditCheckLoaders(services, () => actor as TenantActor),
+            ...complianceLoaders(
+              services,
+              () => narrowActor(actor as TenantActor, 'accounts:read'),
+              () => narrowActor(actor as TenantActor, 'debtors:read'),
+            ),
           },
         }),
       }),

@@ -22,6 +22,9 @@ import { AgencyPerformanceService } from './modules/agencies/agency-performance.
 import { AgencyService } from './modules/agencies/agency.service.js';
 import { TokenService, type TokenSettings } from './modules/agencies/token.service.js';
 import { AttemptLimiter } from './shared/attempt-limiter.js';
+import { ContactService } from './modules/compliance/contact.service.js';
+import { DisputeService } from './modules/compliance/dispute.service.js';
+import { DEFAULT_WEBHOOK_OPTIONS, WebhookService, type WebhookOptions } from './modules/webhooks/webhook.service.js';
 import { CreditCheckService, DEFAULT_CREDIT_OPTIONS, type CreditCheckOptions } from './modules/credit-checks/credit-check.service.js';
 
 export interface Services {
@@ -46,6 +49,9 @@ export interface Services {
   agencyPerformance: AgencyPerformanceService;
   tokens: TokenService;
   creditChecks: CreditCheckService;
+  webhooks: WebhookService;
+  contacts: ContactService;
+  disputes: DisputeService;
 }
 
 export interface AgencyTokenOptions extends TokenSettings {
@@ -72,6 +78,7 @@ export interface ServiceDeps {
   agencyTokens?: AgencyTokenOptions;
   onTokenFailure?: (f: TokenFailure) => void;
   credit?: CreditCheckOptions;
+  webhooks?: WebhookOptions;
 }
 
 export const DEFAULT_LATE_FEE_OPTIONS: LateFeeOptions = { previewHorizonDays: 366, batchSize: 2000, concurrency: 2 };
@@ -115,5 +122,8 @@ export function buildServices(d: ServiceDeps): Services {
     agencyPerformance: new AgencyPerformanceService(d.database, d.clock),
     tokens,
     creditChecks: new CreditCheckService(d.database, d.clock, audit, d.pii, debtors, d.credit ?? DEFAULT_CREDIT_OPTIONS),
+    contacts: new ContactService(d.database, d.clock, audit),
+    disputes: new DisputeService(d.database, d.clock, audit),
+    webhooks: new WebhookService(d.database, d.clock, audit, d.pii, d.webhooks ?? DEFAULT_WEBHOOK_OPTIONS),
   };
 }

@@ -489,7 +489,7 @@ describe('skip reasons', () => {
     await attach(t, std.policyId, { productType: 'UTILITY' });
     await attach(t, noFreeze.policyId, { portfolioId: Q2 });
     await attach(t, zero.policyId, { accountId: A.capped.id });
-    await changeStatus(t, A.disputed.id, 'DISPUTED');
+    const dispute = ok(await t.gql(`mutation($i: OpenDisputeInput!) { openDispute(input: $i) { id } }`, { i: { accountId: A.disputed.id, reason: 'NOT_MY_DEBT' } })).openDispute;
     await changeStatus(t, A.inPlan.id, 'IN_PLAN');
     await changeStatus(t, A.planFree.id, 'IN_PLAN');
     expect((await updateDebtorFlags(t, dBankrupt, { bankrupt: true })).flags).toEqual({ bankrupt: true, deceased: false });
@@ -557,7 +557,8 @@ describe('skip reasons', () => {
 
     // The dispute is resolved and the bankruptcy flag lifted: the fee for the 05-01 due date that fell due while
     // they held is not charged after the fact, so today's run has nothing to do.
-    await changeStatus(t, A.disputed.id, 'DELINQUENT');
+    ok(await t.gql(`mutation($i: ResolveDisputeInput!) { resolveDispute(input: $i) { status } }`, { i: { id: dispute.id, outcome: 'REJECTED', notes: 'debt verified' } }));
+    expect(ok(await t.gql(`query($id: ID!) { account(id: $id) { status } }`, { id: A.disputed.id })).account.status).toBe('DELINQUENT');
     await updateDebtorFlags(t, dBankrupt, { bankrupt: false });
     expect(await assess(t, TODAY)).toMatchObject({ examined: 0, assessed: 0, feesPosted: 0, skipped: [] });
     const after = await feesPerAccount(h, t.id);

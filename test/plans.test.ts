@@ -195,8 +195,7 @@ describe('bad input names the field and writes nothing', () => {
     // Pays 103000 in full outside any plan → PAID_OFF.
     await payNow(t, { accountId: paidOff.id, amount: '103000' });
     expect((await getAccount(t, paidOff.id)).status).toBe('PAID_OFF');
-    const dv = (await getAccount(t, disputed.id)).version;
-    ok(await t.gql(`mutation($i: ChangeAccountStatusInput!) { changeAccountStatus(input: $i) { id status } }`, { i: { id: disputed.id, version: dv, status: 'DISPUTED', reason: 'debtor disputes' } }));
+    ok(await t.gql(`mutation($i: OpenDisputeInput!) { openDispute(input: $i) { id status } }`, { i: { accountId: disputed.id, reason: 'WRONG_AMOUNT', details: 'debtor disputes' } }));
     const before = await counts(t);
     const terms = { startOn: '2026-07-30', installmentCount: 3, frequency: 'MONTHLY' };
     expectError(await proposeRaw(t, { accountIds: [a1.id, aEur.id], ...terms }), 'BAD_USER_INPUT', 'input.accountIds');
@@ -286,19 +285,27 @@ describe('one negotiation at a time, and the audit trail of a proposal', () => {
     expect(events[0].after.statusChanges).toEqual([{ accountId: a.id, from: 'current', to: 'in_plan' }]);
   });
 
-  it('a broken plan leaves an account someone disputed meanwhile DISPUTED (only the hold ends)', async () => {
+  it('a dispute pauses the plan: nothing is missed or broken while it is open; afterwards the grace counts from the resolution day', async () => {
     const t = await h.tenant();
     ok(await setRules(t, { graceDays: 0, missedToBreak: 1 }));
     const { a } = await setup(t);
-    await threeMonthly(t, a.id);
-    const v = (await getAccount(t, a.id)).version;
-    ok(await t.gql(`mutation($i: ChangeAccountStatusInput!) { changeAccountStatus(input: $i) { id } }`, { i: { id: a.id, version: v, status: 'DISPUTED', reason: 'debtor disputes' } }));
-    // Installment 1 due 07-30, grace 0 → missed from 07-31, and one missed installment breaks the plan.
+    const plan = await threeMonthly(t, a.id);
+    const opened = ok(await t.gql(`mutation($i: OpenDisputeInput!) { openDispute(input: $i) { id priorAccountStatus } }`, { i: { accountId: a.id, reason: 'WRONG_AMOUNT', details: 'debtor disputes' } })).openDispute;
+    expect(opened.priorAccountStatus).toBe('IN_PLAN');
+    // Installment 1 due 07-30, grace 0: it would be missed from 07-31 and break the plan. The dispute holds it.
     setToday('2026-07-31');
-    expect(ok(await evaluate(t)).evaluatePlans).toMatchObject({ installmentsMissed: 1, plansBroken: 1 });
+    expect(ok(await evaluate(t)).evaluatePlans).toMatchObject({ installmentsMissed: 0, plansBroken: 0 });
+    setToday('2026-08-05');
+    expect(ok(await evaluate(t)).evaluatePlans).toMatchObject({ installmentsMissed: 0, plansBroken: 0 });
     expect((await getAccount(t, a.id)).status).toBe('DISPUTED');
-    const [row] = await h.db.admin.query<{ f: boolean | null }>('select plan_freezes_fees as f from accounts where tenant_id = $1 and id = $2', [t.id, a.id]);
-    expect(row!.f).toBeNull();
+    ok(await t.gql(`mutation($i: ResolveDisputeInput!) { resolveDispute(input: $i) { status } }`, { i: { id: opened.id, outcome: 'REJECTED', notes: 'balance verified with the debtor' } }));
+    expect((await getAccount(t, a.id)).status).toBe('IN_PLAN');
+    // Grace (0 days) counts from the resolution day 08-05: not missed that day, missed the day after.
+    expect(ok(await evaluate(t)).evaluatePlans).toMatchObject({ installmentsMissed: 0, plansBroken: 0 });
+    setToday('2026-08-06');
+    expect(ok(await evaluate(t)).evaluatePlans).toMatchObject({ installmentsMissed: 1, plansBroken: 1 });
+    expect((await getPlan(t, plan.id)).status).toBe('BROKEN');
+    expect((await getAccount(t, a.id)).status).toBe('DELINQUENT');
   });
 });
 

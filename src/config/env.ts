@@ -71,6 +71,20 @@ export const envSchema = z.object({
   CREDIT_RETRY_MAX_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   /** Let bureau URLs point at loopback/private addresses (tests, local fakes). Never in production. */
   CREDIT_BUREAU_ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** Outbound webhooks: let endpoint URLs point at loopback, private or link-local addresses (tests, local receivers). Never in production, which also requires https. */
+  WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** Delivery worker in the API process (the embedded default); `npm run worker` runs it regardless. */
+  WEBHOOK_WORKER_IN_API: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  /** How often an idle delivery worker looks for due deliveries. */
+  WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  /** Endpoints one worker sends to at once (each in order, one request at a time). */
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** A receiver's whole answer must arrive within this. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** Retries with exponential backoff and jitter until a delivery is this old, then it is given up. */
+  WEBHOOK_MAX_AGE_HOURS: z.coerce.number().int().min(1).max(720).default(72),
+  /** Consecutive failed attempts after which an endpoint is disabled (a 410 Gone disables at once). */
+  WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).max(10_000).default(50),
   /** Accrual batches in flight at once on PostgreSQL (each holds a pool connection). */
   LATE_FEE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
 });
@@ -87,6 +101,9 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
   }
   if (parsed.data.NODE_ENV === 'production' && parsed.data.CREDIT_BUREAU_ALLOW_PRIVATE_URLS) {
     throw new ConfigError('Invalid configuration:\n  CREDIT_BUREAU_ALLOW_PRIVATE_URLS: must not be true when NODE_ENV=production');
+  }
+  if (parsed.data.NODE_ENV === 'production' && parsed.data.WEBHOOK_ALLOW_PRIVATE_URLS) {
+    throw new ConfigError('Invalid configuration:\n  WEBHOOK_ALLOW_PRIVATE_URLS: must not be true when NODE_ENV=production');
   }
   if (parsed.data.NODE_ENV === 'production' && !parsed.data.DATABASE_URL) {
     // The embedded database is for demos and development; refusing here beats losing data silently.

@@ -155,9 +155,38 @@ async function seedAgency(services: Services, actor: TenantActor, portfolioId: s
     commission: { rateBps: 1200, tierBasis: 'DAYS_PAST_DUE', tiers: [{ from: '0', rateBps: 1200 }, { from: '180', rateBps: 2000 }] },
     dataProtectionRef: 'DPA-DEMO-2026',
   });
-  await services.agencies.grant(actor, { agencyId: agency.id, portfolioIds: [portfolioId], scopes: ['debtors:read', 'accounts:read', 'promises:write', 'plans:propose', 'payments:record'] });
+  await services.agencies.grant(actor, { agencyId: agency.id, portfolioIds: [portfolioId], scopes: ['debtors:read', 'accounts:read', 'contacts:write', 'promises:write', 'plans:propose', 'payments:record'] });
   const { clientId, clientSecret } = await services.agencies.createCredential(actor, agency.id, 'demo');
   return { clientId, clientSecret };
+}
+
+/**
+ * Lawful-contact data: a stricter contact window for Chinese debtors, SMS consent for some debtors, an inbound
+ * call and a validation notice per account for the first few, and one open dispute. Only inbound contacts are
+ * seeded: whether an outbound one is allowed depends on the hour the demo starts.
+ */
+async function seedCompliance(services: Services, actor: TenantActor, portfolioId: string): Promise<void> {
+  await services.contacts.setRules(actor, {
+    jurisdiction: 'CN',
+    rules: { windowStart: '09:00', windowEnd: '20:00', blockedWeekdays: [], caps: [{ channel: 'call', max: 5, days: 7 }, { channel: 'sms', max: 3, days: 7 }], quietDaysAfterConversation: 7 },
+  });
+  const { rows } = await services.accounts.list(actor, { portfolioId }, 6, null);
+  const now = new Date();
+  for (const [i, a] of rows.entries()) {
+    if (i % 2 === 0) await services.contacts.setPreference(actor, { debtorId: a.debtorId, channel: 'sms', state: 'granted', source: 'demo: consent on the loan application' });
+    await services.disputes.recordNotice(actor, { accountId: a.id, sentAt: new Date(now.getTime() - (20 + i) * 86_400_000).toISOString(), method: 'mail' });
+    await services.contacts.log(actor, {
+      accountId: a.id,
+      channel: 'call',
+      direction: 'inbound',
+      outcome: i % 3 === 0 ? 'promise_made' : 'right_party_contact',
+      occurredAt: new Date(now.getTime() - (i + 1) * 3_600_000).toISOString(),
+      collector: 'Demo desk',
+      notes: 'Debtor called about the balance (demo).',
+    });
+  }
+  const disputed = rows.find((a) => a.status === 'delinquent' || a.status === 'current');
+  if (disputed) await services.disputes.open(actor, { accountId: disputed.id, reason: 'wrong_amount', details: 'Debtor says the opening fee was never agreed (demo).' });
 }
 
 export interface DemoResult {
@@ -185,6 +214,7 @@ export async function seedDemo(services: Services, onKey?: (r: DemoResult) => vo
   for (const d of list) debtors.push(await services.debtors.create(actor, d));
   const portfolioId = await seedAccounts(services, actor, debtors.map((d) => d.id));
   const agency = await seedAgency(services, actor, portfolioId);
+  await seedCompliance(services, actor, portfolioId);
   // A sandbox bureau (deterministic, no network) and a soft pull for the first few debtors.
   await services.creditChecks.createBureau(actor, { name: 'Sandbox bureau', provider: 'sandbox', costPerPull: '150', costCurrency: 'USD' });
   for (const d of debtors.slice(0, 6)) {

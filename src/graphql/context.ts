@@ -9,8 +9,9 @@ import type { LateFeeLoaders } from '../modules/fees/late-fee.loaders.js';
 import type { PlanLoaders } from '../modules/plans/plan.loaders.js';
 import type { AgencyLoaders } from '../modules/agencies/agency.loaders.js';
 import type { CreditCheckLoaders } from '../modules/credit-checks/credit-check.loaders.js';
+import type { ComplianceLoaders } from '../modules/compliance/compliance.loaders.js';
 
-export interface Loaders extends AccountLoaders, LateFeeLoaders, PlanLoaders, AgencyLoaders, CreditCheckLoaders {
+export interface Loaders extends AccountLoaders, LateFeeLoaders, PlanLoaders, AgencyLoaders, CreditCheckLoaders, ComplianceLoaders {
   contactPoints: DataLoader<string, ContactPointRow[]>;
   /** Whether the caller may see a debtor's contact details (always, except agencies without debtors:read there). */
   debtorDetails: DataLoader<string, boolean>;

@@ -16,6 +16,9 @@ import { PromiseResolver } from '../modules/plans/promise.resolver.js';
 import { SettlementResolver } from '../modules/plans/settlement.resolver.js';
 import { AccountPlacementResolver, AgencyGrantResolver, AgencyResolver } from '../modules/agencies/agency.resolver.js';
 import { CreditCheckResolver, CreditReportResolver, DebtorRiskResolver } from '../modules/credit-checks/credit-check.resolver.js';
+import { WebhookResolver } from '../modules/webhooks/webhook.resolver.js';
+import { ContactResolver, DebtorContactPreferencesResolver } from '../modules/compliance/contact.resolver.js';
+import { AccountComplianceResolver, DisputeResolver } from '../modules/compliance/dispute.resolver.js';
 import { authChecker } from './auth-checker.js';
 
 let cached: Promise<GraphQLSchema> | null = null;
@@ -57,6 +60,11 @@ export function getSchema(): Promise<GraphQLSchema> {
       CreditReportResolver,
       DebtorRiskResolver,
       AuditResolver,
+      WebhookResolver,
+      ContactResolver,
+      DebtorContactPreferencesResolver,
+      DisputeResolver,
+      AccountComplianceResolver,
       PortfolioResolver,
       AccountResolver,
       DebtorAccountsResolver,

@@ -8,6 +8,7 @@ import { AppError } from '../../shared/errors.js';
 import { assertUuid, uuidv7 } from '../../shared/ids.js';
 import { BIGINT_MAX, BIGINT_MIN, isCurrency, parseMinorUnits } from '../../shared/money.js';
 import { freeText, isCalendarDate, lineText, Problems, uuidField } from '../../shared/validation.js';
+import { disputeRepository } from '../compliance/dispute.repository.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { debtorRepository } from '../debtors/debtor.repository.js';
 import type { TenantActor } from '../tenancy/principal.js';
@@ -238,6 +239,15 @@ export class AccountService {
       if (!current) throw AppError.notFound('Account', id);
       if (current.version !== version) throw new AppError('CONFLICT', `input.version: account is at version ${current.version}, not ${version}`, { field: 'input.version' });
       if (current.status === status) return current;
+      if (status === 'disputed') {
+        // A dispute is a record with consequences (contacts blocked, plans paused), not just a status.
+        throw AppError.badInput('input.status', 'open a dispute with openDispute: it records the reason and pauses collection until resolveDispute');
+      }
+      if (current.status === 'disputed') {
+        // The dispute decides where the account goes next (and the plan pause ends with it).
+        const open = await disputeRepository.openFor(tx, s.tenantId, id);
+        if (open) throw AppError.conflict(`Account ${id} has an open dispute (${open.id}): resolve it with resolveDispute`, { field: 'input.status', disputeId: open.id });
+      }
       if (!canTransition(current.status, status)) {
         const allowed = TRANSITIONS[current.status];
         throw new AppError('BAD_USER_INPUT', `input.status: cannot move from ${current.status} to ${status}; allowed: ${allowed.length ? allowed.join(', ') : 'none (closed is final)'}`, {

@@ -35,4 +35,16 @@ export const AGENCY_OPERATIONS: Readonly<Record<string, AgencyScope>> = {
   'Query.auditEvents': 'accounts:read',
   'Query.agencyPerformance': 'accounts:read',
   'Query.agencyGrants': 'accounts:read',
+  // Lawful contact: the guard applies to agencies exactly as to the creditor (the log is shared, so caps
+  // count every caller's attempts). An agency records disputes and consent it hears of; the creditor resolves.
+  'Query.contactEligibility': 'contacts:write',
+  'Query.effectiveContactRules': 'contacts:write',
+  'Mutation.logContact': 'contacts:write',
+  'Mutation.setContactPreference': 'contacts:write',
+  'Mutation.openDispute': 'contacts:write',
+  'Mutation.recordValidationNotice': 'contacts:write',
+  'Query.contactAttempt': 'accounts:read',
+  'Query.contactAttempts': 'accounts:read',
+  'Query.dispute': 'accounts:read',
+  'Query.disputes': 'accounts:read',
 };

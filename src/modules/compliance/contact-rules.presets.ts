@@ -2,8 +2,9 @@ import type { CONTACT_CHANNELS } from './contact.table.js';
 
 export type ContactChannel = (typeof CONTACT_CHANNELS)[number];
 
-/** A limit of `max` outbound attempts on one channel within `days` consecutive local calendar days. */
+/** A limit of `max` outbound attempts on one channel within any `days` consecutive local calendar days. */
 export interface FrequencyCap {
+  channel: ContactChannel;
   max: number;
   days: number;
 }
@@ -15,7 +16,8 @@ export interface ContactRules {
   windowEnd: number;
   /** ISO weekdays (1 = Monday … 7 = Sunday) with no outbound contact at all. */
   blockedWeekdays: number[];
-  caps: Partial<Record<ContactChannel, FrequencyCap>>;
+  /** Every cap holds at once (a channel may have several: 2 a day and 7 a week). */
+  caps: FrequencyCap[];
   /** After a telephone conversation with the debtor about the account: no calls for this many days (the conversation's day is the first). */
   quietDaysAfterConversation: number;
 }
@@ -45,7 +47,7 @@ export const CONTACT_PRESETS: readonly ContactRulesPreset[] = [
     // after a telephone conversation, about a particular debt (the conversation's date is the first day).
     code: 'US',
     name: 'United States: Regulation F (FDCPA)',
-    rules: { windowStart: h(8), windowEnd: h(21), blockedWeekdays: [], caps: { call: { max: 7, days: 7 } }, quietDaysAfterConversation: 7 },
+    rules: { windowStart: h(8), windowEnd: h(21), blockedWeekdays: [], caps: [{ channel: 'call', max: 7, days: 7 }], quietDaysAfterConversation: 7 },
     source: '12 CFR 1006.6(b)(1)(i); 12 CFR 1006.14(b)(2)(i)-(ii)',
   },
   {
@@ -55,7 +57,7 @@ export const CONTACT_PRESETS: readonly ContactRulesPreset[] = [
     // and nothing in Arrears deletes it.
     code: 'CN',
     name: 'China: NIFA overdue-debt collection convention',
-    rules: { windowStart: h(8), windowEnd: h(21), blockedWeekdays: [], caps: { call: { max: 7, days: 7 } }, quietDaysAfterConversation: 7 },
+    rules: { windowStart: h(8), windowEnd: h(21), blockedWeekdays: [], caps: [{ channel: 'call', max: 7, days: 7 }], quietDaysAfterConversation: 7 },
     source: '中国互联网金融协会《互联网金融逾期债务催收自律公约（试行）》(2018); platform floor: 12 CFR 1006.14(b)(2)',
   },
   {
@@ -63,14 +65,14 @@ export const CONTACT_PRESETS: readonly ContactRulesPreset[] = [
     // 08:00–21:00 is the window the industry codes read it as. Frequency: the platform's Regulation F floor.
     code: 'GB',
     name: 'United Kingdom: FCA CONC 7.9',
-    rules: { windowStart: h(8), windowEnd: h(21), blockedWeekdays: [], caps: { call: { max: 7, days: 7 } }, quietDaysAfterConversation: 7 },
+    rules: { windowStart: h(8), windowEnd: h(21), blockedWeekdays: [], caps: [{ channel: 'call', max: 7, days: 7 }], quietDaysAfterConversation: 7 },
     source: 'FCA Handbook CONC 7.9.4R; platform floor: 12 CFR 1006.14(b)(2)',
   },
   {
     // Debtors with no address, or in a country without a preset: the same floor.
     code: '*',
     name: 'Platform default',
-    rules: { windowStart: h(8), windowEnd: h(21), blockedWeekdays: [], caps: { call: { max: 7, days: 7 } }, quietDaysAfterConversation: 7 },
+    rules: { windowStart: h(8), windowEnd: h(21), blockedWeekdays: [], caps: [{ channel: 'call', max: 7, days: 7 }], quietDaysAfterConversation: 7 },
     source: 'platform floor modelled on 12 CFR 1006.6(b)(1)(i) and 1006.14(b)(2)',
   },
 ];

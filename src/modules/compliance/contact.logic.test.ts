@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { zonedInstant, zonedParts } from '../../shared/dates.js';
-import { evaluateEligibility, looserThan, strictest, type EligibilityFacts, type PastContact } from './contact.logic.js';
-import { presetFor } from './contact-rules.presets.js';
+import { capWithin, evaluateEligibility, looserThan, strictest, type EligibilityFacts, type PastContact } from './contact.logic.js';
+import { presetFor, type ContactRules } from './contact-rules.presets.js';
 
 const US = presetFor('US').rules;
 
@@ -155,9 +155,15 @@ describe('debtor and account blocks', () => {
 
 describe('tenant rules', () => {
   it('combine to the strictest of every set, and skip blocked weekdays when naming the next time', () => {
-    const mine = { windowStart: 9 * 60, windowEnd: 20 * 60, blockedWeekdays: [7], caps: { call: { max: 3, days: 7 }, sms: { max: 2, days: 1 } }, quietDaysAfterConversation: 10 };
+    const mine: ContactRules = { windowStart: 9 * 60, windowEnd: 20 * 60, blockedWeekdays: [7], caps: [{ channel: 'call', max: 3, days: 7 }, { channel: 'sms', max: 2, days: 1 }], quietDaysAfterConversation: 10 };
     const r = strictest([US, mine]);
-    expect(r).toEqual({ windowStart: 540, windowEnd: 1200, blockedWeekdays: [7], caps: { call: { max: 3, days: 7 }, sms: { max: 2, days: 1 } }, quietDaysAfterConversation: 10 });
+    expect(r).toEqual({
+      windowStart: 540,
+      windowEnd: 1200,
+      blockedWeekdays: [7],
+      caps: [{ channel: 'call', max: 3, days: 7 }, { channel: 'sms', max: 2, days: 1 }],
+      quietDaysAfterConversation: 10,
+    });
     // Saturday 2026-03-07 20:30 EST: past the window; Sunday is blocked; Monday 09:00 EDT.
     const e = evaluateEligibility(facts('2026-03-08T01:30:00Z', { rules: r }));
     expect(e.blocks.map((b) => b.code)).toEqual(['OUTSIDE_CONTACT_WINDOW']);
@@ -166,9 +172,45 @@ describe('tenant rules', () => {
   });
 
   it('reports every field in which a tenant set would be looser than the preset', () => {
-    const loose = { windowStart: 7 * 60, windowEnd: 22 * 60, blockedWeekdays: [], caps: { call: { max: 10, days: 7 } }, quietDaysAfterConversation: 3 };
+    const loose: ContactRules = { windowStart: 7 * 60, windowEnd: 22 * 60, blockedWeekdays: [], caps: [{ channel: 'call', max: 10, days: 7 }], quietDaysAfterConversation: 3 };
     expect(looserThan(loose, US, 'input.rules').map((p) => p.field)).toEqual(['input.rules.windowStart', 'input.rules.windowEnd', 'input.rules.quietDaysAfterConversation', 'input.rules.caps']);
-    expect(looserThan({ ...US, caps: {} }, US, 'r').map((p) => p.field)).toEqual(['r.caps']);
+    expect(looserThan({ ...US, caps: [] }, US, 'r').map((p) => p.field)).toEqual(['r.caps']);
     expect(looserThan(US, US, 'r')).toEqual([]);
+    // One call a day can never exceed seven in seven days; two a day can.
+    expect(looserThan({ ...US, caps: [{ channel: 'call', max: 1, days: 1 }] }, US, 'r')).toEqual([]);
+    expect(looserThan({ ...US, caps: [{ channel: 'call', max: 2, days: 1 }] }, US, 'r').map((p) => p.field)).toEqual(['r.caps']);
+    expect(looserThan({ ...US, caps: [{ channel: 'call', max: 7, days: 30 }] }, US, 'r')).toEqual([]);
+    expect(capWithin({ channel: 'sms', max: 1, days: 1 }, { channel: 'call', max: 7, days: 7 })).toBe(false);
+  });
+});
+
+describe('contacts logged out of order', () => {
+  it('refuses an earlier-timed call that would make an eighth in a period already holding seven', () => {
+    // Seven calls 06-09…06-15 (New York), the last at 11:00 local on 06-15; then one at 10:00 the same day.
+    const history = [...Array.from({ length: 6 }, (_, i) => call(`2026-06-${String(9 + i).padStart(2, '0')}T14:00:00Z`)), call('2026-06-15T15:00:00Z')];
+    const e = evaluateEligibility(facts('2026-06-15T14:00:00Z', { history }));
+    expect(e.blocks.map((b) => b.code)).toEqual(['FREQUENCY_CAP_REACHED']);
+    expect(e.attemptsInPeriod).toBe(7);
+    // Back-dated into the middle of the week: every period containing 06-12 already holds seven or reaches it.
+    expect(codes(facts('2026-06-12T15:00:00Z', { history }))).toEqual(['FREQUENCY_CAP_REACHED']);
+    // Far enough back that no period containing it reaches seven: allowed.
+    expect(codes(facts('2026-06-02T15:00:00Z', { history }))).toEqual([]);
+  });
+
+  it('names the day a cap lifts even with calls logged ahead of the judged time', () => {
+    const history = Array.from({ length: 7 }, (_, i) => call(`2026-06-${String(9 + i).padStart(2, '0')}T14:00:00Z`));
+    const e = evaluateEligibility(facts('2026-06-10T15:00:00Z', { history }));
+    // Any day from 06-09 to 06-15 sits in a period with all seven; 06-16's periods hold at most six.
+    expect(e.nextAllowedAt?.toISOString()).toBe('2026-06-16T12:00:00.000Z');
+  });
+
+  it('lets letters go out at any hour (they arrive with the post), but still counts tenant caps on them', () => {
+    expect(codes(facts('2026-03-07T03:00:00Z', { channel: 'letter' }))).toEqual([]);
+    const rules: ContactRules = { ...US, blockedWeekdays: [7], caps: [...US.caps, { channel: 'letter', max: 1, days: 30 }] };
+    expect(codes(facts('2026-03-08T15:00:00Z', { channel: 'letter', rules }))).toEqual([]); // a Sunday
+    const sent = [{ ...call('2026-03-01T15:00:00Z', 'sent'), channel: 'letter' as const }];
+    const e = evaluateEligibility(facts('2026-03-08T15:00:00Z', { channel: 'letter', rules, history: sent }));
+    expect(e.blocks.map((b) => b.code)).toEqual(['FREQUENCY_CAP_REACHED']);
+    expect(e.nextAllowedAt?.toISOString()).toBe('2026-03-31T04:00:00.000Z'); // 03-31 00:00 EDT
   });
 });

@@ -37,6 +37,8 @@ export const CONSENT_CHANNELS: ReadonlySet<ContactChannel> = new Set(['sms', 'em
 /** Channels a creditor may still use after a cease-communication request (FDCPA §1692c(c): to say collection has stopped, or to notify of a specific remedy). */
 const CEASE_EXCEPTIONS: ReadonlySet<ContactChannel> = new Set(['letter', 'legal_notice']);
 
+const DELIVERED_LATER: ReadonlySet<ContactChannel> = new Set(['letter', 'legal_notice']);
+
 const OUT_OF_COLLECTION: readonly AccountStatus[] = ['paid_off', 'settled', 'written_off', 'closed', 'recalled'];
 
 export interface PastContact {
@@ -66,7 +68,7 @@ export interface Eligibility {
   localDate: string;
   /** The debtor's wall-clock time at `at`, HH:MM. */
   localTime: string;
-  /** Outbound attempts on this channel in the cap's period (ending with `at`'s local day), or null when uncapped. */
+  /** Outbound attempts on this channel in the busiest cap period containing `at`'s local day, or null when uncapped. */
   attemptsInPeriod: number | null;
   cap: FrequencyCap | null;
   /** When every time-based block has lifted (window, weekday, cap, quiet period), if only such blocks apply. */
@@ -75,7 +77,7 @@ export interface Eligibility {
 
 /** Local days of history the guard needs for these rules. */
 export function lookbackDays(rules: ContactRules): number {
-  return Math.max(rules.quietDaysAfterConversation, ...Object.values(rules.caps).map((c) => c!.days)) + 1;
+  return Math.max(rules.quietDaysAfterConversation, ...rules.caps.map((c) => c.days)) + 1;
 }
 
 export const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
@@ -113,32 +115,40 @@ export function evaluateEligibility(f: EligibilityFacts): Eligibility {
   else if (CONSENT_CHANNELS.has(channel) && f.consent !== 'granted') blocks.push({ code: 'NO_CONSENT', message: `no consent to ${channel} is on record for the debtor`, overridable: false });
   if (blocks.length) timeBound = false;
 
-  if (now.minutes < rules.windowStart || now.minutes >= rules.windowEnd) {
+  // A letter or legal notice reaches the debtor whenever the post delivers it: the hour it is sent is not a
+  // contact at an inconvenient time. Calls, visits, SMS and email arrive at once.
+  const timed = !DELIVERED_LATER.has(channel);
+  if (timed && (now.minutes < rules.windowStart || now.minutes >= rules.windowEnd)) {
     blocks.push({ code: 'OUTSIDE_CONTACT_WINDOW', message: `${localTime} in ${f.timeZone} is outside the contact window ${hhmm(rules.windowStart)}–${hhmm(rules.windowEnd)}`, overridable: true });
     later(now.minutes < rules.windowStart ? now.date : addDays(now.date, 1));
   }
-  if (rules.blockedWeekdays.includes(now.weekday)) {
+  if (timed && rules.blockedWeekdays.includes(now.weekday)) {
     blocks.push({ code: 'BLOCKED_WEEKDAY', message: `no contact on ${WEEKDAY_NAMES[now.weekday - 1]} under the tenant's rules`, overridable: true });
     later(addDays(now.date, 1));
   }
 
   const localOf = (c: PastContact) => zonedParts(c.occurredAt, f.timeZone).date;
-  const cap = rules.caps[channel] ?? null;
+  // Every period of `days` local dates that contains this contact's date must stay within the cap, counting
+  // contacts logged with later times too: a back-dated or out-of-order entry cannot slip an eighth call into
+  // a week that already has seven.
+  const dates = f.history.filter((c) => c.channel === channel && c.direction === 'outbound').map(localOf);
+  let binding: FrequencyCap | null = null;
   let attempts: number | null = null;
-  if (cap) {
-    const from = addDays(now.date, -(cap.days - 1));
-    const dates = f.history
-      .filter((c) => c.channel === channel && c.direction === 'outbound' && c.occurredAt <= f.at)
-      .map(localOf)
-      .filter((d) => d >= from && d <= now.date)
-      .sort()
-      .reverse();
-    attempts = dates.length;
-    if (attempts >= cap.max) {
-      // Lifts on the day the cap-th most recent attempt leaves the period.
-      const on = addDays(dates[cap.max - 1]!, cap.days);
-      blocks.push({ code: 'FREQUENCY_CAP_REACHED', message: `${attempts} ${channel} attempts in the ${cap.days} days ${from}…${now.date} (at most ${cap.max}); next on ${on}`, overridable: true });
-      later(on);
+  for (const cap of rules.caps.filter((c) => c.channel === channel)) {
+    const worst = busiestPeriod(dates, now.date, cap.days);
+    if (binding === null || worst.count >= cap.max) {
+      binding = cap;
+      attempts = worst.count;
+    }
+    if (worst.count >= cap.max) {
+      const on = firstDayUnder(dates, now.date, cap);
+      blocks.push({
+        code: 'FREQUENCY_CAP_REACHED',
+        message: `${worst.count} ${channel} attempts in the ${cap.days} days ${worst.from}…${addDays(worst.from, cap.days - 1)} (at most ${cap.max})${on ? `; next on ${on}` : ''}`,
+        overridable: true,
+      });
+      if (on) later(on);
+      else timeBound = false;
     }
   }
   if (channel === 'call' && rules.quietDaysAfterConversation > 0) {
@@ -157,15 +167,43 @@ export function evaluateEligibility(f: EligibilityFacts): Eligibility {
     localDate: now.date,
     localTime,
     attemptsInPeriod: attempts,
-    cap,
-    nextAllowedAt: blocks.length && timeBound && lifts.length ? firstWindowOpening(f.at, lifts.sort()[lifts.length - 1]!, rules, f.timeZone) : null,
+    cap: binding,
+    nextAllowedAt: blocks.length && timeBound && lifts.length ? nextOpening(f.at, lifts.sort()[lifts.length - 1]!, rules, f.timeZone, timed) : null,
   };
+}
+
+/** The period of `days` local dates containing `day` with the most of `dates` in it. */
+function busiestPeriod(dates: readonly string[], day: string, days: number): { from: string; count: number } {
+  let best = { from: addDays(day, -(days - 1)), count: -1 };
+  for (let i = days - 1; i >= 0; i--) {
+    const from = addDays(day, -i);
+    const to = addDays(from, days - 1);
+    const count = dates.filter((d) => d >= from && d <= to).length;
+    if (count > best.count) best = { from, count };
+  }
+  return best;
+}
+
+/** The first local date from `day` on whose every period holds fewer than `cap.max` attempts, within a year. */
+function firstDayUnder(dates: readonly string[], day: string, cap: FrequencyCap): string | null {
+  for (let i = 1; i <= 366; i++) {
+    const d = addDays(day, i);
+    if (busiestPeriod(dates, d, cap.days).count < cap.max) return d;
+  }
+  return null;
 }
 
 const WEEKDAY_NAMES = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 
-/** The first instant, not before `at`, on or after local date `from`, inside the window on an allowed weekday. */
-function firstWindowOpening(at: Date, from: string, rules: ContactRules, timeZone: string): Date {
+/**
+ * The first instant, not before `at`, on or after local date `from`, inside the window on an allowed weekday
+ * (for a letter, the start of that date).
+ */
+function nextOpening(at: Date, from: string, rules: ContactRules, timeZone: string, timed: boolean): Date {
+  if (!timed) {
+    const midnight = zonedInstant(from, 0, timeZone);
+    return midnight > at ? midnight : at;
+  }
   for (let d = from, i = 0; i < 14; d = addDays(d, 1), i++) {
     const weekday = zonedParts(zonedInstant(d, 12 * 60, timeZone), timeZone).weekday;
     if (rules.blockedWeekdays.includes(weekday)) continue;
@@ -179,18 +217,26 @@ function firstWindowOpening(at: Date, from: string, rules: ContactRules, timeZon
 
 /** The strictest combination of several rule sets: the narrowest window, every blocked day, the tightest caps, the longest quiet period. */
 export function strictest(sets: readonly ContactRules[]): ContactRules {
-  const out: ContactRules = { windowStart: 0, windowEnd: 24 * 60, blockedWeekdays: [], caps: {}, quietDaysAfterConversation: 0 };
+  const out: ContactRules = { windowStart: 0, windowEnd: 24 * 60, blockedWeekdays: [], caps: [], quietDaysAfterConversation: 0 };
   for (const r of sets) {
     out.windowStart = Math.max(out.windowStart, r.windowStart);
     out.windowEnd = Math.min(out.windowEnd, r.windowEnd);
     out.blockedWeekdays = [...new Set([...out.blockedWeekdays, ...r.blockedWeekdays])].sort();
     out.quietDaysAfterConversation = Math.max(out.quietDaysAfterConversation, r.quietDaysAfterConversation);
-    for (const [ch, c] of Object.entries(r.caps) as [ContactChannel, FrequencyCap][]) {
-      const cur = out.caps[ch];
-      out.caps[ch] = cur ? { max: Math.min(cur.max, c.max), days: Math.max(cur.days, c.days) } : { ...c };
-    }
+    // Caps of different periods cannot be merged into one: all of them apply.
+    for (const c of r.caps) if (!out.caps.some((x) => x.channel === c.channel && x.max === c.max && x.days === c.days)) out.caps.push({ ...c });
   }
+  // A cap another one already enforces says nothing more (3 in 7 days makes 7 in 7 days redundant).
+  out.caps = out.caps.filter((b, j) => !out.caps.some((a, i) => i !== j && capWithin(a, b) && (!capWithin(b, a) || i < j)));
   return out;
+}
+
+/**
+ * Whether `cap` alone keeps every `floor.days`-day period within `floor.max`: a period of D days overlaps at
+ * most ceil(D / d) of the cap's d-day periods. (1 call a day is as strict as 7 in 7 days.)
+ */
+export function capWithin(cap: FrequencyCap, floor: FrequencyCap): boolean {
+  return cap.channel === floor.channel && cap.max * Math.ceil(floor.days / cap.days) <= floor.max;
 }
 
 /** Where `rules` would be looser than `floor`, one problem per field (paths under `field`). */
@@ -201,10 +247,8 @@ export function looserThan(rules: ContactRules, floor: ContactRules, field: stri
   for (const d of floor.blockedWeekdays) if (!rules.blockedWeekdays.includes(d)) p.push({ field: `${field}.blockedWeekdays`, message: `must keep ${WEEKDAY_NAMES[d - 1]}, which the preset blocks` });
   if (rules.quietDaysAfterConversation < floor.quietDaysAfterConversation)
     p.push({ field: `${field}.quietDaysAfterConversation`, message: `must be at least the preset's ${floor.quietDaysAfterConversation}` });
-  for (const [ch, c] of Object.entries(floor.caps) as [ContactChannel, FrequencyCap][]) {
-    const mine = rules.caps[ch];
-    if (!mine) p.push({ field: `${field}.caps`, message: `must keep a ${ch} cap (the preset allows at most ${c.max} in ${c.days} days)` });
-    else if (mine.max > c.max || mine.days < c.days) p.push({ field: `${field}.caps`, message: `${ch}: at most ${c.max} attempts in at least ${c.days} days (the preset's limit)` });
+  for (const c of floor.caps) {
+    if (!rules.caps.some((mine) => capWithin(mine, c))) p.push({ field: `${field}.caps`, message: `must keep ${c.channel} attempts to at most ${c.max} in any ${c.days} days (the preset's limit)` });
   }
   return p;
 }

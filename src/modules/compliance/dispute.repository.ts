@@ -1,0 +1,64 @@
+import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import type { Tx } from '../../db/client.js';
+import { disputes, validationNotices } from './dispute.table.js';
+
+export type DisputeRow = typeof disputes.$inferSelect;
+export type NoticeRow = typeof validationNotices.$inferSelect;
+
+export interface DisputeFilter {
+  accountId?: string | null;
+  debtorId?: string | null;
+  status?: 'open' | 'resolved' | null;
+}
+
+export const disputeRepository = {
+  async insert(tx: Tx, tenantId: string, row: Omit<typeof disputes.$inferInsert, 'tenantId'>): Promise<DisputeRow> {
+    return (await tx.insert(disputes).values({ ...row, tenantId }).returning())[0]!;
+  },
+
+  async find(tx: Tx, tenantId: string, id: string, lock = false): Promise<DisputeRow | null> {
+    const q = tx.select().from(disputes).where(and(eq(disputes.tenantId, tenantId), eq(disputes.id, id)));
+    return (await (lock ? q.for('update') : q))[0] ?? null;
+  },
+
+  async openFor(tx: Tx, tenantId: string, accountId: string): Promise<DisputeRow | null> {
+    return (await tx.select().from(disputes).where(and(eq(disputes.tenantId, tenantId), eq(disputes.accountId, accountId), eq(disputes.status, 'open'))))[0] ?? null;
+  },
+
+  async update(tx: Tx, tenantId: string, id: string, version: number, patch: Partial<typeof disputes.$inferInsert>): Promise<DisputeRow | null> {
+    const rows = await tx
+      .update(disputes)
+      .set({ ...patch, version: sql`${disputes.version} + 1`, updatedAt: sql`now()` })
+      .where(and(eq(disputes.tenantId, tenantId), eq(disputes.id, id), eq(disputes.version, version)))
+      .returning();
+    return rows[0] ?? null;
+  },
+
+  /** Newest first, before `beforeId`. */
+  async list(tx: Tx, tenantId: string, f: DisputeFilter, limit: number, beforeId: string | null): Promise<DisputeRow[]> {
+    const where = [eq(disputes.tenantId, tenantId)];
+    if (f.accountId) where.push(eq(disputes.accountId, f.accountId));
+    if (f.debtorId) where.push(eq(disputes.debtorId, f.debtorId));
+    if (f.status) where.push(eq(disputes.status, f.status));
+    if (beforeId) where.push(lt(disputes.id, beforeId));
+    return tx.select().from(disputes).where(and(...where)).orderBy(desc(disputes.id)).limit(limit);
+  },
+
+  async byAccounts(tx: Tx, tenantId: string, accountIds: readonly string[]): Promise<DisputeRow[]> {
+    if (!accountIds.length) return [];
+    return tx.select().from(disputes).where(and(eq(disputes.tenantId, tenantId), inArray(disputes.accountId, [...accountIds]))).orderBy(desc(disputes.id));
+  },
+
+  async insertNotice(tx: Tx, tenantId: string, row: Omit<typeof validationNotices.$inferInsert, 'tenantId'>): Promise<NoticeRow> {
+    return (await tx.insert(validationNotices).values({ ...row, tenantId }).returning())[0]!;
+  },
+
+  async notices(tx: Tx, tenantId: string, accountIds: readonly string[]): Promise<NoticeRow[]> {
+    if (!accountIds.length) return [];
+    return tx
+      .select()
+      .from(validationNotices)
+      .where(and(eq(validationNotices.tenantId, tenantId), inArray(validationNotices.accountId, [...accountIds])))
+      .orderBy(desc(validationNotices.sentAt), desc(validationNotices.id));
+  },
+};
