@@ -214,3 +214,9 @@ describe('contacts logged out of order', () => {
     expect(e.nextAllowedAt?.toISOString()).toBe('2026-03-31T04:00:00.000Z'); // 03-31 00:00 EDT
   });
 });
+
+describe('an account marked disputed without a dispute record', () => {
+  it('is paused like one with a record', () => {
+    expect(codes(facts('2026-03-09T15:00:00Z', { accountStatus: 'disputed' }))).toEqual(['OPEN_DISPUTE']);
+  });
+});

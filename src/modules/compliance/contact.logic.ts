@@ -100,6 +100,8 @@ export function evaluateEligibility(f: EligibilityFacts): Eligibility {
   if (f.debtor.deceased) blocks.push({ code: 'DEBTOR_DECEASED', message: 'the debtor is recorded as deceased: contact the estate through the creditor, not the debtor', overridable: false });
   if (f.debtor.bankrupt) blocks.push({ code: 'DEBTOR_BANKRUPT', message: 'the debtor is in bankruptcy: collection contact is stayed', overridable: false });
   if (f.openDisputeId) blocks.push({ code: 'OPEN_DISPUTE', message: `dispute ${f.openDisputeId} is open on the account: collection is paused until it is resolved`, overridable: false });
+  // Accounts marked disputed before disputes were records (the status alone) are paused all the same.
+  else if (f.accountStatus === 'disputed') blocks.push({ code: 'OPEN_DISPUTE', message: 'the account is disputed: collection is paused until the dispute is resolved', overridable: false });
   if (f.debtor.ceaseCommunication) {
     const exception = CEASE_EXCEPTIONS.has(channel);
     blocks.push({
