@@ -30,12 +30,12 @@ export interface FakeBureau {
   close(): Promise<void>;
 }
 
-export async function startFakeBureau(path = '/v1/credit-profile'): Promise<FakeBureau> {
+/** Also plays a webhook receiver (standing reply 204): one error listener per connection, so kept-alive connections do not pile up listeners. */
+export async function startFakeBureau(path = '/v1/credit-profile', standingReply: Reply = status(500, 'no reply scripted')): Promise<FakeBureau> {
   const requests: BureauRequest[] = [];
   const queued: Reply[] = [];
-  let standing: Reply = status(500, 'no reply scripted');
+  let standing: Reply = standingReply;
   const server = createServer((req, res) => {
-    req.socket.on('error', () => {});
     res.on('error', () => {});
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -53,6 +53,7 @@ export async function startFakeBureau(path = '/v1/credit-profile'): Promise<Fake
       Promise.resolve(reply(res, rec, n)).catch(() => res.destroy());
     });
   });
+  server.on('connection', (socket) => socket.on('error', () => {}));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

@@ -1,12 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { createLogger } from '../src/shared/logger.js';
 import { webhookEventRepository, type WebhookEventData } from '../src/modules/webhooks/webhook-event.repository.js';
 import type { WebhookEventType } from '../src/modules/webhooks/webhook.table.js';
 import { WebhookWorker, type WebhookWorkerOptions, type WorkerStats } from '../src/modules/webhooks/webhook.worker.js';
 import { ok } from './accounts-fixtures.js';
-import { status, type BureauRequest, type FakeBureau, type Reply } from './fake-bureau.js';
+import { startFakeBureau, status, type FakeBureau } from './fake-bureau.js';
 import type { Harness, TestTenant } from './harness.js';
 
 /**
@@ -85,43 +84,7 @@ export function verifiedBy(secret: string, headers: IncomingHttpHeaders, body: s
     });
 }
 
-/**
- * A webhook receiver on 127.0.0.1: fake-bureau's recorder and scripted replies, for a client that keeps its
- * connections alive (one error listener per connection rather than per request).
- */
-export async function startReceiver(path = '/hooks/arrears'): Promise<FakeBureau> {
-  const requests: BureauRequest[] = [];
-  const queued: Reply[] = [];
-  let standing: Reply = status(204);
-  const server = createServer((req, res) => {
-    res.on('error', () => {});
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      let json: unknown;
-      try {
-        json = JSON.parse(body);
-      } catch {
-        json = undefined;
-      }
-      const n = requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, json }) - 1;
-      const reply = queued.shift() ?? standing;
-      Promise.resolve(reply(res, requests[n]!, n)).catch(() => res.destroy());
-    });
-  });
-  server.on('connection', (socket) => socket.on('error', () => {}));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}${path}`,
-    requests,
-    queue: (...r) => void queued.push(...r),
-    always: (r) => void (standing = r),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+/** A webhook receiver on 127.0.0.1: fake-bureau's recorder and scripted replies, answering 204 unless scripted. */
+export function startReceiver(path = '/hooks/arrears'): Promise<FakeBureau> {
+  return startFakeBureau(path, status(204));
 }
