@@ -16,6 +16,7 @@ import { accountLoaders } from './modules/accounts/account.loaders.js';
 import { contactPointsLoader, debtorDetailsLoader } from './modules/debtors/debtor.loaders.js';
 import type { Actor, Principal, TenantActor } from './modules/tenancy/principal.js';
 import { buildServices, type Services } from './services.js';
+import { serviceOptions } from './config/service-options.js';
 import { lateFeeLoaders } from './modules/fees/late-fee.loaders.js';
 import { planLoaders } from './modules/plans/plan.loaders.js';
 import { agencyLoaders } from './modules/agencies/agency.loaders.js';
@@ -55,35 +56,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const { config, database, logger } = deps;
   const clock = deps.clock ?? systemClock;
   const services = buildServices({
+    ...serviceOptions(config),
     database,
     clock,
     pii: deps.pii,
-    platformAdminToken: config.PLATFORM_ADMIN_TOKEN,
-    lateFees: { previewHorizonDays: config.LATE_FEE_PREVIEW_HORIZON_DAYS, batchSize: config.LATE_FEE_BATCH_SIZE, concurrency: config.LATE_FEE_CONCURRENCY },
     onBackgroundError: (err) => logger.error({ err: safeError(err) }, 'background task failed'),
-    agencyTokens: {
-      issuer: config.AGENCY_TOKEN_ISSUER,
-      audience: config.AGENCY_TOKEN_AUDIENCE,
-      ttlSeconds: config.AGENCY_TOKEN_TTL_SECONDS,
-      maxFailures: config.TOKEN_MAX_FAILURES,
-      failureWindowSeconds: config.TOKEN_FAILURE_WINDOW_SECONDS,
-    },
     onTokenFailure: (f) => logger.warn({ clientId: f.clientId, ip: f.ip, reason: f.reason }, 'token request refused'),
-    credit: {
-      retry: { maxRetries: 5, baseDelayMs: config.CREDIT_RETRY_BASE_MS, maxDelayMs: config.CREDIT_RETRY_MAX_DELAY_MS },
-      breakerThreshold: config.CREDIT_BREAKER_THRESHOLD,
-      breakerOpenMs: config.CREDIT_BREAKER_OPEN_SECONDS * 1000,
-      allowPrivateUrls: config.CREDIT_BUREAU_ALLOW_PRIVATE_URLS,
-      requireHttps: config.NODE_ENV === 'production',
-      staleAfterMs: 10 * 60_000,
-    },
-    webhooks: {
-      allowPrivateUrls: config.WEBHOOK_ALLOW_PRIVATE_URLS,
-      requireHttps: config.NODE_ENV === 'production',
-      timeoutMs: config.WEBHOOK_TIMEOUT_MS,
-      maxAgeHours: config.WEBHOOK_MAX_AGE_HOURS,
-      disableAfterFailures: config.WEBHOOK_DISABLE_AFTER_FAILURES,
-    },
   });
   services.lastUsed.start();
   const apollo = await createApollo(

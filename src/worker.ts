@@ -5,6 +5,7 @@ import { openDatabase } from './db/open.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { WebhookWorker } from './modules/webhooks/webhook.worker.js';
 import { buildServices } from './services.js';
+import { serviceOptions } from './config/service-options.js';
 import { systemClock } from './shared/clock.js';
 import { createLogger, safeError } from './shared/logger.js';
 
@@ -14,21 +15,8 @@ async function main(): Promise<void> {
   const log = createLogger(config.LOG_LEVEL);
   const db = await openDatabase(config);
   await db.migrate();
-  const services = buildServices({
-    database: db,
-    clock: systemClock,
-    pii: loadPiiCipher(config),
-    platformAdminToken: undefined,
-    lateFees: { previewHorizonDays: config.LATE_FEE_PREVIEW_HORIZON_DAYS, batchSize: config.LATE_FEE_BATCH_SIZE, concurrency: config.LATE_FEE_CONCURRENCY },
-    onBackgroundError: (e) => log.error({ err: safeError(e) }),
-    webhooks: {
-      allowPrivateUrls: config.WEBHOOK_ALLOW_PRIVATE_URLS,
-      requireHttps: config.NODE_ENV === 'production',
-      timeoutMs: config.WEBHOOK_TIMEOUT_MS,
-      maxAgeHours: config.WEBHOOK_MAX_AGE_HOURS,
-      disableAfterFailures: config.WEBHOOK_DISABLE_AFTER_FAILURES,
-    },
-  });
+  // The platform operator acts through the API only.
+  const services = buildServices({ ...serviceOptions(config), platformAdminToken: undefined, database: db, clock: systemClock, pii: loadPiiCipher(config), onBackgroundError: (e) => log.error({ err: safeError(e) }) });
   const scheduler = new Scheduler(db, services, log, Math.max(config.JOBS_INTERVAL_MS, 1000));
   // Webhook delivery runs here whatever WEBHOOK_WORKER_IN_API says: that setting is about the API process.
   const webhooks = new WebhookWorker(services.webhooks, log, { concurrency: config.WEBHOOK_CONCURRENCY, pollMs: config.WEBHOOK_POLL_MS });
