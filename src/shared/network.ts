@@ -1,14 +1,30 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 
-/** Loopback, private (RFC 1918, ULA), link-local (cloud metadata lives there), CGNAT, unspecified, v4-mapped. */
+/**
+ * Addresses that are not the public internet (IANA special-purpose registries): loopback, private (RFC 1918,
+ * ULA), link-local (cloud metadata lives at 169.254.169.254), CGNAT, benchmarking, documentation, multicast,
+ * reserved, and every IPv6 form that embeds an IPv4 address (mapped, compatible, NAT64, 6to4, Teredo), which
+ * could reach a private IPv4 host through a translator.
+ */
+// Two lists: a BlockList checks an IPv4 address against IPv6 rules too (as ::ffff:a.b.c.d), which would put
+// every IPv4 address inside ::ffff:0:0/96.
+const NOT_PUBLIC_V4 = new BlockList();
+const NOT_PUBLIC_V6 = new BlockList();
+for (const [net, prefix] of [
+  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24],
+  ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
+] as const) NOT_PUBLIC_V4.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [
+  ['::', 96], ['::ffff:0:0', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 32], ['2001:db8::', 32], ['2002::', 16],
+  ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
+] as const) NOT_PUBLIC_V6.addSubnet(net, prefix, 'ipv6');
+
 export function isPrivateAddress(ip: string): boolean {
   const h = ip.replace(/^\[|\]$/g, '').toLowerCase();
-  if (isIP(h) === 4) {
-    const [a, b] = h.split('.').map(Number) as [number, number];
-    return a === 10 || a === 127 || a === 0 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
-  }
-  if (isIP(h) === 6) return h === '::1' || h === '::' || h.startsWith('fc') || h.startsWith('fd') || h.startsWith('fe80') || h.startsWith('::ffff:');
+  const family = isIP(h);
+  if (family === 4) return NOT_PUBLIC_V4.check(h, 'ipv4');
+  if (family === 6) return NOT_PUBLIC_V6.check(h, 'ipv6');
   return false;
 }
 
