@@ -370,6 +370,23 @@ describe('delivery', () => {
     expect(row).toEqual({ lease_owner: null, status: 'disabled' });
   });
 
+  it('an endpoint re-pointed while a worker sends to it: the worker stops at its next record, and the rest go to the new URL', async () => {
+    const { t, rx, endpoint } = await setup();
+    const moved = await receiver();
+    await emit(h, t.id, 'payment.recorded', Array.from({ length: 4 }, () => payment()));
+    rx.queue(async (res) => {
+      ok(await t.gql(`mutation($id: ID!, $i: UpdateWebhookEndpointInput!) { updateWebhookEndpoint(id: $id, version: 1, input: $i) { id } }`, { id: endpoint.id, i: { url: moved.url } }));
+      res.writeHead(204).end();
+    });
+    // Records after every request (flushMs 0): the change is seen before the second request, which is not sent.
+    expect(await worker(h, { flushMs: 0 }).runOnce()).toMatchObject({ leases: 1, delivered: 1 });
+    expect(rx.requests).toHaveLength(1);
+    const [row] = await h.db.admin.query<{ lease_owner: string | null }>(`select lease_owner from webhook_endpoints where id = $1`, [endpoint.id]);
+    expect(row!.lease_owner).toBeNull();
+    expect(await drain(worker(h))).toMatchObject({ delivered: 3 });
+    expect([rx.requests.length, moved.requests.length]).toEqual([1, 3]);
+  });
+
   it('keeps order per endpoint: a failing delivery holds back everything behind it until it goes through', async () => {
     const { t, rx, endpoint } = await setup();
     const other = await receiver();

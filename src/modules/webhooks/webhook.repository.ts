@@ -214,8 +214,8 @@ export const webhookRepository = {
     tenantId: string,
     endpointId: string,
     r: { workerId: string; anySuccess: boolean; failed: boolean; release: boolean; leaseSeconds: number },
-  ): Promise<{ streak: number; held: boolean }> {
-    const rows = rowsOf<{ failure_streak: number; held: boolean | null }>(
+  ): Promise<{ streak: number; held: boolean; version: number; status: string }> {
+    const rows = rowsOf<{ failure_streak: number; held: boolean | null; version: number; status: string }>(
       await tx.execute(sql`
         update webhook_endpoints
            set failure_streak = case when ${r.failed}::boolean then (case when ${r.anySuccess}::boolean then 0 else failure_streak end) + 1
@@ -224,9 +224,9 @@ export const webhookRepository = {
                lease_until = case when lease_owner = ${r.workerId} then (case when ${r.release}::boolean then now() else now() + make_interval(secs => ${r.leaseSeconds}::int) end)
                                   else lease_until end
          where tenant_id = ${tenantId} and id = ${endpointId}
-        returning failure_streak, lease_owner is not distinct from ${r.workerId} as held`),
+        returning failure_streak, lease_owner is not distinct from ${r.workerId} as held, version, status`),
     );
-    return { streak: Number(rows[0]?.failure_streak ?? 0), held: rows[0]?.held === true };
+    return { streak: Number(rows[0]?.failure_streak ?? 0), held: rows[0]?.held === true, version: Number(rows[0]?.version ?? 0), status: rows[0]?.status ?? 'disabled' };
   },
 
   /** Disabled by the worker (410 Gone, or too many failures in a row); null when it was no longer active. */

@@ -179,6 +179,8 @@ export class WebhookWorker {
     let firstUnrecordedAt = 0;
     let leaseDeadline = 0;
     let sent = 0;
+    /** The endpoint's version the current page is being sent with (URL, secrets, status). */
+    let sendingVersion: number | null = null;
     /**
      * One transaction: records what was sent since the last commit (extending the lease, or releasing it), then,
      * if asked, loads the next page of pending deliveries; counted in the stats once committed. `held` is false
@@ -190,7 +192,7 @@ export class WebhookWorker {
       const batch = unrecorded;
       const first = leaseDeadline === 0;
       const out = await this.service.db.tenant({ tenantId }, async (tx): Promise<{ counts: WorkerStats | null; disabled: string | null; held: boolean; page: Page | null }> => {
-        const rec = first ? null : await this.record(tx, tenantId, endpointId, batch, release);
+        const rec = first ? null : await this.record(tx, tenantId, endpointId, batch, release, sendingVersion);
         const done = { counts: rec?.counts ?? null, disabled: rec?.disabled ?? null };
         if (rec && !rec.held) return { ...done, held: false, page: null };
         if (!loadNext) return { ...done, held: true, page: null };
@@ -200,6 +202,7 @@ export class WebhookWorker {
           await webhookRepository.releaseLease(tx, tenantId, endpointId, this.id);
           return { ...done, held: false, page: null };
         }
+        sendingVersion = endpoint.version;
         return { ...done, held: true, page: { endpoint, deliveries: await webhookRepository.pendingDeliveries(tx, tenantId, endpointId, this.batchSize) } };
       });
       unrecorded = [];
@@ -253,7 +256,7 @@ export class WebhookWorker {
    * Records attempts (all successes but perhaps the last), updates the deliveries and the endpoint's failure streak,
    * disables the endpoint after a 410 or too many failures in a row (audited), and extends or releases the lease.
    */
-  private async record(tx: Tx, tenantId: string, endpointId: string, batch: readonly Sent[], release: boolean): Promise<{ held: boolean; counts: WorkerStats; disabled: string | null }> {
+  private async record(tx: Tx, tenantId: string, endpointId: string, batch: readonly Sent[], release: boolean, sendingVersion: number | null): Promise<{ held: boolean; counts: WorkerStats; disabled: string | null }> {
     const opts = this.service.options;
     const counts = emptyStats();
     await webhookRepository.insertAttempts(
@@ -304,6 +307,12 @@ export class WebhookWorker {
         });
       }
       return { held: false, counts, disabled: row ? reason : null };
+    }
+    // Changed since this page was loaded (new URL, rotated secret, disabled by a person): stop sending with the
+    // old settings and let the lease go, so the next holder starts from the endpoint as it is now.
+    if (lease.held && (lease.status !== 'active' || (sendingVersion !== null && lease.version !== sendingVersion))) {
+      await webhookRepository.releaseLease(tx, tenantId, endpointId, this.id);
+      return { held: false, counts, disabled: null };
     }
     return { held: lease.held, counts, disabled: null };
   }
