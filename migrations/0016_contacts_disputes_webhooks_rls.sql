@@ -65,6 +65,10 @@ CREATE POLICY "contact_preferences_portfolio_scope" ON "contact_preferences" AS 
   USING (((select nullif(current_setting('app.portfolio_ids', true), '')) IS NULL AND (select nullif(current_setting('app.agency_id', true), '')) IS NULL)
          OR EXISTS (SELECT 1 FROM "accounts" a WHERE a.tenant_id = "contact_preferences".tenant_id AND a.debtor_id = "contact_preferences".debtor_id));
 --> statement-breakpoint
+-- An agency opens disputes it hears of; resolving one (an UPDATE) is the creditor's.
+CREATE POLICY "disputes_no_agency_update" ON "disputes" AS RESTRICTIVE FOR UPDATE TO arrears_app
+  USING ((select nullif(current_setting('app.agency_id', true), '')) IS NULL);
+--> statement-breakpoint
 -- Contact rules are read by every session that logs a contact; only a tenant-wide admin changes them.
 CREATE POLICY "contact_rules_scoped_read_only" ON "contact_rules" AS RESTRICTIVE FOR ALL TO arrears_app
   USING (true)

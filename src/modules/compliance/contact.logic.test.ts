@@ -217,6 +217,8 @@ describe('contacts logged out of order', () => {
 
 describe('an account marked disputed without a dispute record', () => {
   it('is paused like one with a record', () => {
-    expect(codes(facts('2026-03-09T15:00:00Z', { accountStatus: 'disputed' }))).toEqual(['OPEN_DISPUTE']);
+    expect(codes(facts('2026-03-09T15:00:00Z', { accountStatus: 'disputed', disputedWithoutRecord: true }))).toEqual(['OPEN_DISPUTE']);
+    // With a record, the record decides: a contact before the dispute opened was lawful.
+    expect(codes(facts('2026-03-09T15:00:00Z', { accountStatus: 'disputed', disputedWithoutRecord: false }))).toEqual([]);
   });
 });

@@ -55,7 +55,10 @@ export interface EligibilityFacts {
   rules: ContactRules;
   debtor: { deceased: boolean; bankrupt: boolean; ceaseCommunication: boolean };
   accountStatus: AccountStatus;
+  /** The dispute open on the account at `at`, if any. */
   openDisputeId: string | null;
+  /** The account's status says disputed but no dispute is on record. */
+  disputedWithoutRecord?: boolean;
   /** The latest consent state recorded for the channel, if any. */
   consent: 'granted' | 'opted_out' | null;
   /** The account's contacts from at least lookbackDays(rules) local days before `at` up to `at`. */
@@ -99,9 +102,16 @@ export function evaluateEligibility(f: EligibilityFacts): Eligibility {
 
   if (f.debtor.deceased) blocks.push({ code: 'DEBTOR_DECEASED', message: 'the debtor is recorded as deceased: contact the estate through the creditor, not the debtor', overridable: false });
   if (f.debtor.bankrupt) blocks.push({ code: 'DEBTOR_BANKRUPT', message: 'the debtor is in bankruptcy: collection contact is stayed', overridable: false });
-  if (f.openDisputeId) blocks.push({ code: 'OPEN_DISPUTE', message: `dispute ${f.openDisputeId} is open on the account: collection is paused until it is resolved`, overridable: false });
-  // Accounts marked disputed before disputes were records (the status alone) are paused all the same.
-  else if (f.accountStatus === 'disputed') blocks.push({ code: 'OPEN_DISPUTE', message: 'the account is disputed: collection is paused until the dispute is resolved', overridable: false });
+  // Accounts marked disputed before disputes were records (the status alone) are paused all the same. The
+  // verification a dispute calls for (FDCPA §1692g(b)) goes out by letter: that, an admin may log.
+  if (f.openDisputeId || f.disputedWithoutRecord) {
+    const exception = CEASE_EXCEPTIONS.has(channel);
+    blocks.push({
+      code: 'OPEN_DISPUTE',
+      message: `${f.openDisputeId ? `dispute ${f.openDisputeId} is open on the account` : 'the account is disputed'}: collection is paused until it is resolved${exception ? ' (a verification letter may go out by admin override)' : ''}`,
+      overridable: exception,
+    });
+  }
   if (f.debtor.ceaseCommunication) {
     const exception = CEASE_EXCEPTIONS.has(channel);
     blocks.push({

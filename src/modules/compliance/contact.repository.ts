@@ -1,5 +1,8 @@
 import { and, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
+import type { AnyColumn } from 'drizzle-orm';
+import type { PortfolioScope } from '../accounts/portfolio.repository.js';
+import { accounts } from '../accounts/account.table.js';
 import type { PastContact } from './contact.logic.js';
 import type { ContactChannel } from './contact-rules.presets.js';
 import { contactAttempts, contactPreferences, contactRules } from './contact.table.js';
@@ -14,6 +17,22 @@ export interface ContactFilter {
   channel?: ContactChannel | null;
 }
 
+/** The application's own portfolio filter (the database's policies apply as well): rows of accounts in scope. */
+function inScope(accountId: AnyColumn, tenantId: AnyColumn, scope: PortfolioScope) {
+  if (scope === null) return undefined;
+  if (!scope.length) return sql`false`;
+  return sql`exists (select 1 from ${accounts} a where a.tenant_id = ${tenantId} and a.id = ${accountId} and a.portfolio_id = any(${`{${scope.join(',')}}`}::uuid[]))`;
+}
+
+/** A debtor's rows for a scoped caller: debtors with an account in scope. */
+function debtorInScope(debtorId: AnyColumn, tenantId: AnyColumn, scope: PortfolioScope) {
+  if (scope === null) return undefined;
+  if (!scope.length) return sql`false`;
+  return sql`exists (select 1 from ${accounts} a where a.tenant_id = ${tenantId} and a.debtor_id = ${debtorId} and a.portfolio_id = any(${`{${scope.join(',')}}`}::uuid[]))`;
+}
+
+export { inScope as accountRowInScope };
+
 export const contactRepository = {
   async insert(tx: Tx, tenantId: string, row: Omit<typeof contactAttempts.$inferInsert, 'tenantId'>): Promise<ContactRow> {
     return (await tx.insert(contactAttempts).values({ ...row, tenantId }).returning())[0]!;
@@ -27,13 +46,15 @@ export const contactRepository = {
       .where(and(eq(contactAttempts.tenantId, tenantId), eq(contactAttempts.accountId, accountId), gte(contactAttempts.occurredAt, since), lte(contactAttempts.occurredAt, until)));
   },
 
-  async find(tx: Tx, tenantId: string, id: string): Promise<ContactRow | null> {
-    return (await tx.select().from(contactAttempts).where(and(eq(contactAttempts.tenantId, tenantId), eq(contactAttempts.id, id))))[0] ?? null;
+  async find(tx: Tx, tenantId: string, scope: PortfolioScope, id: string): Promise<ContactRow | null> {
+    return (await tx.select().from(contactAttempts).where(and(eq(contactAttempts.tenantId, tenantId), eq(contactAttempts.id, id), inScope(contactAttempts.accountId, contactAttempts.tenantId, scope))))[0] ?? null;
   },
 
   /** Newest first (ids are time-ordered), before `beforeId`. */
-  async list(tx: Tx, tenantId: string, f: ContactFilter, limit: number, beforeId: string | null): Promise<ContactRow[]> {
+  async list(tx: Tx, tenantId: string, scope: PortfolioScope, f: ContactFilter, limit: number, beforeId: string | null): Promise<ContactRow[]> {
     const where = [eq(contactAttempts.tenantId, tenantId)];
+    const scoped = inScope(contactAttempts.accountId, contactAttempts.tenantId, scope);
+    if (scoped) where.push(scoped);
     if (f.debtorId) where.push(eq(contactAttempts.debtorId, f.debtorId));
     if (f.accountId) where.push(eq(contactAttempts.accountId, f.accountId));
     if (f.channel) where.push(eq(contactAttempts.channel, f.channel));
@@ -46,13 +67,24 @@ export const contactRepository = {
   },
 
   /** The latest consent row per channel for each debtor. */
-  async latestPreferences(tx: Tx, tenantId: string, debtorIds: readonly string[]): Promise<PreferenceRow[]> {
+  async latestPreferences(tx: Tx, tenantId: string, scope: PortfolioScope, debtorIds: readonly string[]): Promise<PreferenceRow[]> {
     if (!debtorIds.length) return [];
     return tx
       .selectDistinctOn([contactPreferences.debtorId, contactPreferences.channel])
       .from(contactPreferences)
-      .where(and(eq(contactPreferences.tenantId, tenantId), inArray(contactPreferences.debtorId, [...debtorIds])))
+      .where(and(eq(contactPreferences.tenantId, tenantId), inArray(contactPreferences.debtorId, [...debtorIds]), debtorInScope(contactPreferences.debtorId, contactPreferences.tenantId, scope)))
       .orderBy(contactPreferences.debtorId, contactPreferences.channel, desc(contactPreferences.id));
+  },
+
+  /** The consent state of a channel as recorded by `at`. */
+  async preferenceAt(tx: Tx, tenantId: string, debtorId: string, channel: ContactChannel, at: Date): Promise<PreferenceRow | null> {
+    const rows = await tx
+      .select()
+      .from(contactPreferences)
+      .where(and(eq(contactPreferences.tenantId, tenantId), eq(contactPreferences.debtorId, debtorId), eq(contactPreferences.channel, channel), lte(contactPreferences.createdAt, at)))
+      .orderBy(desc(contactPreferences.id))
+      .limit(1);
+    return rows[0] ?? null;
   },
 
   async preferenceHistory(tx: Tx, tenantId: string, debtorId: string): Promise<PreferenceRow[]> {

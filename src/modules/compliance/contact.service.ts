@@ -1,5 +1,6 @@
 import type { Database, Tx } from '../../db/client.js';
 import type { Clock } from '../../shared/clock.js';
+import { isUniqueViolation } from '../../shared/db-errors.js';
 import { AppError } from '../../shared/errors.js';
 import { assertUuid, uuidv7 } from '../../shared/ids.js';
 import { freeText, isCalendarDate, lineText, Problems, uuidField } from '../../shared/validation.js';
@@ -140,13 +141,30 @@ export class ContactService {
     // Periods reach back and, for contacts logged out of order, forward; a day's margin either side covers
     // the zone's offset (at most ±14 h).
     const reach = (lookbackDays(rules) + 1) * 86_400_000;
-    const [history, dispute, prefs] = [
+    // Disputes and consent have histories: a contact is judged by what held at its time (a call logged the
+    // morning after, before a dispute opened that morning, is lawful). Debtor flags and the account's status
+    // are judged as they stand now.
+    const [history, dispute, openNow, pref] = [
       await contactRepository.history(tx, tenantId, account.id, new Date(at.getTime() - reach), new Date(at.getTime() + reach)),
-      await disputeRepository.openFor(tx, tenantId, account.id),
-      await contactRepository.latestPreferences(tx, tenantId, [debtor.id]),
+      await disputeRepository.openAt(tx, tenantId, account.id, at),
+      account.status === 'disputed' ? await disputeRepository.openFor(tx, tenantId, account.id) : null,
+      // A consent recorded a moment ago by the database's clock counts for a contact logged now by the caller's.
+      await contactRepository.preferenceAt(tx, tenantId, debtor.id, channel, new Date(at.getTime() + MAX_AHEAD_MS)),
     ];
-    const consent = prefs.find((x) => x.channel === channel)?.state ?? null;
-    const e = evaluateEligibility({ at, channel, timeZone, rules, debtor, accountStatus: account.status, openDisputeId: dispute?.id ?? null, consent, history });
+    const consent = pref?.state ?? null;
+    const e = evaluateEligibility({
+      at,
+      channel,
+      timeZone,
+      rules,
+      debtor,
+      accountStatus: account.status,
+      openDisputeId: dispute?.id ?? null,
+      // Marked disputed with no dispute on record (before disputes were records): paused whatever the time.
+      disputedWithoutRecord: account.status === 'disputed' && openNow === null,
+      consent,
+      history,
+    });
     return { ...e, timeZone, timeZoneSource: debtor.timeZone ? 'debtor' : 'tenant', jurisdiction, rules, warnings };
   }
 
@@ -269,14 +287,14 @@ export class ContactService {
     if (f.accountId) uuidField(p, 'filter.accountId', f.accountId);
     if (f.channel) pick(p, 'filter.channel', f.channel, CONTACT_CHANNELS);
     if (!p.empty) throw AppError.badInputMany(p.list);
-    const rows = await this.db.tenant(s.db, (tx) => contactRepository.list(tx, s.tenantId, f, first + 1, beforeId));
+    const rows = await this.db.tenant(s.db, (tx) => contactRepository.list(tx, s.tenantId, s.portfolios, f, first + 1, beforeId));
     return { rows: rows.slice(0, first), hasNextPage: rows.length > first };
   }
 
   async get(actor: TenantActor, rawId: string): Promise<ContactRow> {
     const id = assertUuid('id', rawId);
     const s = scopeOf(actor);
-    const row = await this.db.tenant(s.db, (tx) => contactRepository.find(tx, s.tenantId, id));
+    const row = await this.db.tenant(s.db, (tx) => contactRepository.find(tx, s.tenantId, s.portfolios, id));
     if (!row) throw AppError.notFound('ContactAttempt', id);
     return row;
   }
@@ -293,11 +311,15 @@ export class ContactService {
     const state = pick(p, 'input.state', input.state, CONSENT_STATES);
     const source = lineText(p, 'input.source', input.source, 500);
     if (!p.empty) throw AppError.badInputMany(p.list);
+    // Consent is the debtor's, across every portfolio: an agency may record an opt-out it hears of, but not open
+    // channels for accounts it cannot see.
+    if (actor.principal.kind === 'agency' && state === 'granted') throw AppError.forbidden('An agency may record opt-outs; consent is recorded by the creditor', { field: 'input.state' });
     return this.db.tenant(s.db, async (tx) => {
       const debtor = await debtorRepository.find(tx, s.tenantId, debtorId, false, s.portfolios);
       if (!debtor) throw AppError.notFound('Debtor', debtorId);
-      const before = (await contactRepository.latestPreferences(tx, s.tenantId, [debtorId])).find((x) => x.channel === channel) ?? null;
-      const row = await contactRepository.insertPreference(tx, s.tenantId, { id: uuidv7(), debtorId, channel, state, source, actorKind: actor.principal.kind, actorId: actor.principal.actorId });
+      const before = (await contactRepository.latestPreferences(tx, s.tenantId, s.portfolios, [debtorId])).find((x) => x.channel === channel) ?? null;
+      // Stamped with the service's clock, the one contacts are judged by (consent counts from this moment).
+      const row = await contactRepository.insertPreference(tx, s.tenantId, { id: uuidv7(), debtorId, channel, state, source, actorKind: actor.principal.kind, actorId: actor.principal.actorId, createdAt: this.clock.now() });
       await this.audit.record(tx, actor, { action: 'contact_preference.set', entityType: 'debtor', entityId: debtorId, before: before ? { channel, state: before.state } : null, after: { channel, state, source } });
       return row;
     });
@@ -305,7 +327,7 @@ export class ContactService {
 
   async preferences(actor: TenantActor, debtorIds: readonly string[]): Promise<PreferenceRow[]> {
     const s = scopeOf(actor);
-    return this.db.tenant(s.db, (tx) => contactRepository.latestPreferences(tx, s.tenantId, debtorIds));
+    return this.db.tenant(s.db, (tx) => contactRepository.latestPreferences(tx, s.tenantId, s.portfolios, debtorIds));
   }
 
   async rules(actor: TenantActor): Promise<ContactRulesRow[]> {
@@ -359,10 +381,20 @@ export class ContactService {
     const floor = jurisdiction === '*' ? strictest(CONTACT_PRESETS.map((x) => x.rules)) : presetFor(jurisdiction).rules;
     const looser = looserThan(rules, floor, 'input.rules');
     if (looser.length) throw AppError.badInputMany(looser);
+    try {
+      return await this.saveRules(actor, s, jurisdiction, rules, input.expectedVersion);
+    } catch (err) {
+      // Two first writes for one jurisdiction at once: one inserts, the other finds the key taken.
+      if (isUniqueViolation(err, 'contact_rules_jurisdiction_key')) throw AppError.conflict(`Contact rules for ${jurisdiction} were just created by another request; read them and retry`, { field: 'input.jurisdiction' });
+      throw err;
+    }
+  }
+
+  private saveRules(actor: TenantActor, s: ReturnType<typeof scopeOf>, jurisdiction: string, rules: ContactRules, expectedVersion: number | null | undefined): Promise<ContactRulesRow> {
     return this.db.tenant(s.db, async (tx) => {
       const current = await contactRepository.findRules(tx, s.tenantId, jurisdiction, true);
-      if (input.expectedVersion != null && (current?.version ?? 0) !== input.expectedVersion) {
-        throw AppError.conflict(`Contact rules for ${jurisdiction} are at version ${current?.version ?? 0}, not ${input.expectedVersion}`, { field: 'input.expectedVersion' });
+      if (expectedVersion != null && (current?.version ?? 0) !== expectedVersion) {
+        throw AppError.conflict(`Contact rules for ${jurisdiction} are at version ${current?.version ?? 0}, not ${expectedVersion}`, { field: 'input.expectedVersion' });
       }
       const row = current
         ? await contactRepository.updateRules(tx, s.tenantId, current.id, rules, actor.principal.actorId)

@@ -44,8 +44,10 @@ export const contactAttempts = pgTable(
     primaryKey({ columns: [t.tenantId, t.id] }),
     foreignKey({ columns: [t.tenantId, t.debtorId], foreignColumns: [debtors.tenantId, debtors.id], name: 'contact_attempts_debtor_fk' }),
     foreignKey({ columns: [t.tenantId, t.accountId], foreignColumns: [accounts.tenantId, accounts.id], name: 'contact_attempts_account_fk' }),
-    index('contact_attempts_account_idx').on(t.tenantId, t.accountId, t.channel, t.occurredAt),
-    index('contact_attempts_debtor_idx').on(t.tenantId, t.debtorId, t.occurredAt),
+    // The guard reads an account's contacts around one time, every channel; lists page by id.
+    index('contact_attempts_account_idx').on(t.tenantId, t.accountId, t.occurredAt),
+    index('contact_attempts_account_id_idx').on(t.tenantId, t.accountId, t.id),
+    index('contact_attempts_debtor_idx').on(t.tenantId, t.debtorId, t.id),
     check('contact_attempts_channel_check', sql`${t.channel} in ('call', 'sms', 'email', 'letter', 'visit', 'legal_notice')`),
     check('contact_attempts_direction_check', sql`${t.direction} in ('outbound', 'inbound')`),
     check(

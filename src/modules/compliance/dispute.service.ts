@@ -10,6 +10,9 @@ import { tenantToday } from '../accounts/as-of.js';
 import { scopeOf } from '../accounts/scope.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { moveAccount } from '../plans/plan.lifecycle.js';
+import { planRepository } from '../plans/plan.repository.js';
+import { promiseRepository } from '../plans/promise.repository.js';
+import { isUniqueViolation } from '../../shared/db-errors.js';
 import type { TenantActor } from '../tenancy/principal.js';
 import { tenantRepository } from '../tenancy/tenant.repository.js';
 import { webhookEventRepository } from '../webhooks/webhook-event.repository.js';
@@ -66,6 +69,9 @@ export class DisputeService {
     if (!p.empty) throw AppError.badInputMany(p.list);
     try {
       return await this.db.tenant(s.db, async (tx) => {
+        // Plans before the account, as payments and the nightly evaluation take them: an evaluation already
+        // under way finishes first, and a later one sees the dispute.
+        if (await accountRepository.find(tx, s.tenantId, s.portfolios, accountId)) await planRepository.lockOpenForAccount(tx, s.tenantId, accountId);
         const [account] = await accountRepository.lockMany(tx, s.tenantId, s.portfolios, [accountId]);
         if (!account) throw AppError.notFound('Account', accountId);
         const existing = await disputeRepository.openFor(tx, s.tenantId, accountId);
@@ -74,7 +80,7 @@ export class DisputeService {
           throw AppError.conflict(`Account ${accountId} is ${account.status.replace('_', ' ')}: there is no collection to pause`, { field: 'input.accountId' });
         }
         const today = await tenantToday(tx, s.tenantId, this.clock);
-        const notice = (await disputeRepository.notices(tx, s.tenantId, [accountId]))[0] ?? null;
+        const notice = (await disputeRepository.notices(tx, s.tenantId, s.portfolios, [accountId]))[0] ?? null;
         const now = this.clock.now();
         const prior = account.status;
         await moveAccount(tx, s.tenantId, account, 'disputed', now);
@@ -96,7 +102,7 @@ export class DisputeService {
       });
     } catch (err) {
       // Two disputes opened at once on one account: the partial unique index lets one through.
-      if ((err as { code?: string }).code === '23505') throw AppError.conflict(`Account ${accountId} already has an open dispute`, { field: 'input.accountId' });
+      if (isUniqueViolation(err, 'disputes_open_key')) throw AppError.conflict(`Account ${accountId} already has an open dispute`, { field: 'input.accountId' });
       throw err;
     }
   }
@@ -127,24 +133,33 @@ export class DisputeService {
     if (input.notes.trim() === '') p.add('input.notes', 'must say how the dispute was resolved');
     if (!p.empty) throw AppError.badInputMany(p.list);
     return this.db.tenant(s.db, async (tx) => {
-      const found = await disputeRepository.find(tx, s.tenantId, id);
+      const found = await disputeRepository.find(tx, s.tenantId, s.portfolios, id);
       if (!found) throw AppError.notFound('Dispute', id);
       // Account before dispute: the order openDispute locks them in.
       const [account] = await accountRepository.lockMany(tx, s.tenantId, s.portfolios, [found.accountId]);
       if (!account) throw AppError.notFound('Dispute', id);
-      const current = (await disputeRepository.find(tx, s.tenantId, id, true))!;
+      const current = (await disputeRepository.find(tx, s.tenantId, s.portfolios, id, true))!;
       if (current.status !== 'open') throw AppError.conflict(`Dispute ${id} is already resolved (${current.outcome})`, { field: 'input.id' });
       if (input.expectedVersion != null && input.expectedVersion !== current.version) throw AppError.conflict(`Dispute ${id} is at version ${current.version}, not ${input.expectedVersion}`, { field: 'input.expectedVersion' });
       const now = this.clock.now();
       const today = await tenantToday(tx, s.tenantId, this.clock);
       let change = null;
+      let cancelledPromises: string[] = [];
+      if (outcome === 'upheld') {
+        // Writing off an account a plan or settlement still counts on would leave that agreement collecting a
+        // debt the creditor has just accepted is not owed: it has to end first, by a person's decision.
+        if (await accountRepository.inOpenNegotiation(tx, s.tenantId, account.id)) {
+          throw AppError.conflict(`Account ${account.id} is in an open plan or settlement: cancel it (cancelPlan, withdrawSettlementOffer) before upholding the dispute`, { field: 'input.outcome' });
+        }
+        cancelledPromises = await promiseRepository.cancelPendingOnAccount(tx, s.tenantId, account.id, now);
+      }
       // Someone moved the account out of `disputed` meanwhile (recalled it, say): their decision stands.
       if (account.status === 'disputed') {
         const to = outcome === 'upheld' ? 'written_off' : await this.resumeStatus(tx, s.tenantId, account, current.priorAccountStatus as AccountStatus, today);
         change = await moveAccount(tx, s.tenantId, account, to, now, undefined, true);
       }
       const row = (await disputeRepository.update(tx, s.tenantId, id, current.version, { status: 'resolved', outcome, resolutionNotes: notes, resolvedAt: now, resolvedById: actor.principal.actorId }))!;
-      await this.audit.record(tx, actor, { action: 'dispute.resolve', entityType: 'dispute', entityId: id, before: view(current), after: { ...view(row), accountStatus: change ? change.to : account.status } });
+      await this.audit.record(tx, actor, { action: 'dispute.resolve', entityType: 'dispute', entityId: id, before: view(current), after: { ...view(row), accountStatus: change ? change.to : account.status, cancelledPromises } });
       await webhookEventRepository.emit(tx, s.tenantId, 'dispute.resolved', [{ object: 'dispute', id, accountId: row.accountId, outcome }]);
       return row;
     });
@@ -153,7 +168,7 @@ export class DisputeService {
   async get(actor: TenantActor, rawId: string): Promise<DisputeRow> {
     const id = assertUuid('id', rawId);
     const s = scopeOf(actor);
-    const row = await this.db.tenant(s.db, (tx) => disputeRepository.find(tx, s.tenantId, id));
+    const row = await this.db.tenant(s.db, (tx) => disputeRepository.find(tx, s.tenantId, s.portfolios, id));
     if (!row) throw AppError.notFound('Dispute', id);
     return row;
   }
@@ -164,18 +179,18 @@ export class DisputeService {
     if (f.accountId) uuidField(p, 'filter.accountId', f.accountId);
     if (f.debtorId) uuidField(p, 'filter.debtorId', f.debtorId);
     if (!p.empty) throw AppError.badInputMany(p.list);
-    const rows = await this.db.tenant(s.db, (tx) => disputeRepository.list(tx, s.tenantId, f, first + 1, beforeId));
+    const rows = await this.db.tenant(s.db, (tx) => disputeRepository.list(tx, s.tenantId, s.portfolios, f, first + 1, beforeId));
     return { rows: rows.slice(0, first), hasNextPage: rows.length > first };
   }
 
   byAccounts(actor: TenantActor, accountIds: readonly string[]): Promise<DisputeRow[]> {
     const s = scopeOf(actor);
-    return this.db.tenant(s.db, (tx) => disputeRepository.byAccounts(tx, s.tenantId, accountIds));
+    return this.db.tenant(s.db, (tx) => disputeRepository.byAccounts(tx, s.tenantId, s.portfolios, accountIds));
   }
 
   notices(actor: TenantActor, accountIds: readonly string[]): Promise<NoticeRow[]> {
     const s = scopeOf(actor);
-    return this.db.tenant(s.db, (tx) => disputeRepository.notices(tx, s.tenantId, accountIds));
+    return this.db.tenant(s.db, (tx) => disputeRepository.notices(tx, s.tenantId, s.portfolios, accountIds));
   }
 
   /** Records a validation notice sent for an account: when, how, and the date disputes are due by. */

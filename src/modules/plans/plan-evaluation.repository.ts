@@ -106,10 +106,17 @@ export const planEvaluationRepository = {
       update promises set status = case when paid >= amount then 'kept' when paid > 0 then 'partially_kept' else 'broken' end,
              resolved_at = ${now.toISOString()}::timestamptz
       where tenant_id = ${tenantId} and status = 'pending' and promised_on + grace_days < ${asOf}::date
-        -- Collection is paused on a disputed account: its promises are decided once the dispute ends.
-        and not exists (select 1 from disputes d where d.tenant_id = promises.tenant_id and d.status = 'open'
+        -- Collection is paused on a disputed account: its promises wait for the dispute to end, and then get
+        -- their grace again from the resolution day, as installments do.
+        and not exists (select 1 from disputes d where d.tenant_id = promises.tenant_id and d.status = 'open' and d.account_id = promises.account_id)
+        and not exists (select 1 from plan_accounts pa join disputes d on d.tenant_id = pa.tenant_id and d.account_id = pa.account_id and d.status = 'open'
+                         where pa.tenant_id = promises.tenant_id and pa.plan_id = promises.plan_id)
+        and greatest(promised_on, (select max((d.resolved_at at time zone t.time_zone)::date)
+                         from disputes d join tenants t on t.id = d.tenant_id
+                        where d.tenant_id = promises.tenant_id and d.status = 'resolved' and (d.resolved_at at time zone t.time_zone)::date >= promises.made_on
                           and (d.account_id = promises.account_id
                                or d.account_id in (select pa.account_id from plan_accounts pa where pa.tenant_id = promises.tenant_id and pa.plan_id = promises.plan_id)))
+                   ) + grace_days < ${asOf}::date
       returning id, status, paid::text, debtor_id, account_id, plan_id`);
     return rowsOf<{ id: string; status: string; paid: string; debtor_id: string; account_id: string | null; plan_id: string | null }>(res);
   },

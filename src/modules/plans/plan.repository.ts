@@ -80,6 +80,20 @@ export const planRepository = {
     return rows[0] ?? null;
   },
 
+  /**
+   * Locks the open plans holding an account, in id order: taken before the account (the order payments and the
+   * evaluation lock in), so a dispute opened on the account waits for, or is waited for by, an evaluation.
+   */
+  async lockOpenForAccount(tx: Tx, tenantId: string, accountId: string): Promise<string[]> {
+    const res = await tx.execute(sql`
+      select p.id from plans p
+      where p.tenant_id = ${tenantId} and p.status in ('proposed', 'active')
+        and exists (select 1 from plan_accounts pa where pa.tenant_id = p.tenant_id and pa.plan_id = p.id and pa.account_id = ${accountId} and pa.open)
+      order by p.id
+      for update of p`);
+    return rowsOf<{ id: string }>(res).map((r) => r.id);
+  },
+
   async findMany(tx: Tx, tenantId: string, scope: PortfolioScope, ids: readonly string[]): Promise<PlanRow[]> {
     if (!ids.length) return [];
     return tx.select().from(plans).where(and(eq(plans.tenantId, tenantId), inArray(plans.id, [...ids]), planInScope(scope)));

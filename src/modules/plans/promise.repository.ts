@@ -79,6 +79,16 @@ export const promiseRepository = {
       .for('update');
   },
 
+  /** Cancels the pending promises made on an account (its debt no longer stands); returns their ids. */
+  async cancelPendingOnAccount(tx: Tx, tenantId: string, accountId: string, at: Date): Promise<string[]> {
+    const rows = await tx
+      .update(promises)
+      .set({ status: 'cancelled', resolvedAt: at })
+      .where(and(eq(promises.tenantId, tenantId), eq(promises.accountId, accountId), eq(promises.status, 'pending')))
+      .returning({ id: promises.id });
+    return rows.map((r) => r.id);
+  },
+
   async byIds(tx: Tx, tenantId: string, ids: readonly string[], lock = false): Promise<PromiseRow[]> {
     if (!ids.length) return [];
     const q = tx.select().from(promises).where(and(eq(promises.tenantId, tenantId), inArray(promises.id, [...ids]))).orderBy(promises.id);
