@@ -277,7 +277,7 @@ describe('an agency granted P1 with CONTACTS_WRITE', () => {
     expect((await auditEvents(asG, 'contact.blocked')).map((x) => x.actorKind)).toEqual(['agency']);
   });
 
-  it('gets FORBIDDEN for resolveDispute (even in P1), setContactRules, contactRules and logContact with an override; nothing is written', async () => {
+  it('gets FORBIDDEN for resolveDispute (even in P1), setContactRules, contactRules, logContact with an override and recording consent (GRANTED); nothing is written', async () => {
     const A = await sceneA();
     const G = await agencyWithToken(h, A.t, [A.P1], ALL_SCOPES);
     const asG = withBearer(h, A.t, G.token);
@@ -290,7 +290,16 @@ describe('an agency granted P1 with CONTACTS_WRITE', () => {
     const o = expectError(await logContactRaw(asG, { accountId: A.a1, occurredAt: '2026-06-15T11:00:00Z', overrideReason: 'the debtor asked' }), 'FORBIDDEN');
     expect(o.ext.field).toBe('input.overrideReason');
     expectError(await logContactRaw(asG, { accountId: A.a1, occurredAt: AT, overrideReason: 'nothing to override' }), 'FORBIDDEN');
+    // Consent is recorded by the creditor: an agency may record opt-outs only, for a debtor it reaches or not.
+    for (const debtorId of [A.D1, A.D3, A.D2, NOWHERE]) {
+      for (const channel of ['SMS', 'EMAIL', 'CALL']) {
+        const g = expectError(await setPreferenceRaw(asG, debtorId, channel, 'GRANTED', 'the debtor told our agent'), 'FORBIDDEN', 'input.state');
+        expect(g.message, `${debtorId} ${channel}`).toMatch(/opt-outs/);
+      }
+    }
     expect(await complianceCounts(h, A.t.id)).toEqual(before);
+    // D1 has no EMAIL consent: the agency could not open the channel.
+    expect(codes(await eligibility(A.t, { debtorId: A.D1, accountId: A.a1 }, AT, 'EMAIL'))).toEqual(['NO_CONSENT']);
     expect(ok(await A.t.gql(Q.dispute, { id: A.dP1 })).dispute.status).toBe('OPEN');
     // The dispute is still readable to it (ACCOUNTS_READ), unchanged.
     expect(ok(await asG.gql(Q.dispute, { id: A.dP1 })).dispute).toMatchObject({ status: 'OPEN', version: 1 });
@@ -368,10 +377,14 @@ describe('one log for everyone: the guard counts the creditor’s and the agenci
     const b = await acc();
     await logContact(asG, { accountId: b, occurredAt: day(15), outcome: 'PROMISE_MADE' });
     await expectBlocked(await logContactRaw(A.t, { accountId: b, occurredAt: '2026-06-15T17:00:00Z' }), ['RECENT_CONVERSATION']);
-    // An opt-out the agency recorded binds the creditor.
-    await setPreference(asG, D, 'CALL', 'OPTED_OUT', 'told the agency');
+    // An opt-out the agency recorded (at 18:00Z, the clock) binds the creditor from then on.
+    const optOut = await setPreference(asG, D, 'CALL', 'OPTED_OUT', 'told the agency');
+    expect([optOut.actorKind, optOut.recordedAt]).toEqual(['agency', '2026-06-15T18:00:00.000Z']);
     const c = await acc();
-    await expectBlocked(await logContactRaw(A.t, { accountId: c, occurredAt: '2026-06-15T17:00:00Z' }), ['OPTED_OUT']);
+    await expectBlocked(await logContactRaw(A.t, { accountId: c, occurredAt: '2026-06-15T18:00:00Z' }), ['OPTED_OUT']);
+    expect(codes(await eligibility(asG, { debtorId: D, accountId: c }, '2026-06-15T18:00:00Z'))).toEqual(['OPTED_OUT']);
+    // A call the creditor made at 17:00Z, before the opt-out, is judged by its time: it is logged.
+    expect((await logContact(A.t, { accountId: c, occurredAt: '2026-06-15T17:00:00Z' })).contact.overriddenCodes).toEqual([]);
   });
 
   it('concurrent attempts for the 6th, 7th and 8th call on one account: two are logged, one refused', async () => {

@@ -34,7 +34,7 @@ import {
   type Scene,
 } from './compliance-fixtures.js';
 import { assess, attach, createPolicy, feeLines, preview } from './late-fees-fixtures.js';
-import { createPromiseRaw, evaluate, getPlan, getPromise, propose, setRules as setPlanRules } from './plans-fixtures.js';
+import { createPromiseRaw, evaluate, getPlan, getPromise, offerRaw, propose, setRules as setPlanRules, settlementEnd } from './plans-fixtures.js';
 
 /**
  * Lawful contact and disputes (issue 9, parts 1–3) over GraphQL and the real database: the contact window on
@@ -77,6 +77,7 @@ async function judged(t: TestTenant, s: Scene, at: string, channel = 'CALL'): Pr
 }
 
 const WINDOW = ['OUTSIDE_CONTACT_WINDOW'];
+const sorted = (xs: string[]) => [...xs].sort();
 
 // ────────────────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -262,7 +263,10 @@ describe('the frequency cap: 7 calls in 7 local dates, the 8th refused', () => {
     // Neither an inbound call, nor a letter, nor an SMS counts toward the call cap.
     await logContact(t, { accountId: s.accountId, occurredAt: '2026-06-14T15:00:00Z', direction: 'INBOUND', outcome: 'LEFT_MESSAGE' });
     await logContact(t, { accountId: s.accountId, occurredAt: '2026-06-14T15:00:00Z', channel: 'LETTER', outcome: 'SENT' });
+    // Consent counts from when it is recorded: recorded before the SMS it covers.
+    setNow('2026-06-14T14:30:00Z');
     await setPreference(t, s.debtorId, 'SMS', 'GRANTED');
+    setNow('2026-06-15T18:00:00Z');
     await logContact(t, { accountId: s.accountId, occurredAt: '2026-06-14T15:00:00Z', channel: 'SMS', outcome: 'SENT' });
 
     const before7 = await eligibility(t, s, '2026-06-15T14:00:00Z');
@@ -314,8 +318,20 @@ describe('the frequency cap: 7 calls in 7 local dates, the 8th refused', () => {
     await expectBlocked(await logContactRaw(t, { accountId: s.accountId, occurredAt: '2026-06-15T10:00:00-04:00' }), ['FREQUENCY_CAP_REACHED']);
     // A call back-dated to 06-12 would be the 8th of 06-09…06-15 as well.
     await expectBlocked(await logContactRaw(t, { accountId: s.accountId, occurredAt: '2026-06-12T15:00:00Z' }), ['FREQUENCY_CAP_REACHED']);
+    // Judged on 06-12 the trailing period 06-06…06-12 holds only 4 calls, but 06-09…06-15 (later contacts) holds 7.
+    const backDated = await eligibility(t, s, '2026-06-12T15:00:00Z');
+    expect([codes(backDated), backDated.attemptsInPeriod]).toEqual([['FREQUENCY_CAP_REACHED'], 7]);
+    expect(backDated.blocks[0].message).toContain('2026-06-09…2026-06-15');
     expect((await eligibility(t, s, '2026-06-15T16:00:00Z')).attemptsInPeriod).toBe(7);
     expect((await contactsOf(t, { accountId: s.accountId, channel: 'CALL' })).length).toBe(7);
+    // 06-08 is in no full period (06-02…06-08 to 06-08…06-14 hold at most 6): a call back-dated there is allowed,
+    // and then 06-08…06-14 is full as well.
+    const on8 = await eligibility(t, s, '2026-06-08T15:00:00Z');
+    expect([on8.allowed, on8.attemptsInPeriod]).toEqual([true, 6]);
+    await logContact(t, { accountId: s.accountId, occurredAt: '2026-06-08T15:00:00Z' });
+    expect((await eligibility(t, s, '2026-06-08T16:00:00Z')).attemptsInPeriod).toBe(7);
+    await expectBlocked(await logContactRaw(t, { accountId: s.accountId, occurredAt: '2026-06-08T16:00:00Z' }), ['FREQUENCY_CAP_REACHED']);
+    expect((await contactsOf(t, { accountId: s.accountId, channel: 'CALL' })).length).toBe(8);
   });
 
   it('a 7-day period across the spring switch lasts 167 hours and still counts 7 local dates (America/New_York)', async () => {
@@ -376,8 +392,10 @@ describe('no calls for 7 days after a telephone conversation (its date the first
     await expectBlocked(await logContactRaw(t, { accountId: s.accountId, occurredAt: '2026-06-16T20:59:00-04:00' }), ['RECENT_CONVERSATION']);
     expect(await judged(t, s, '2026-06-17T11:59:00Z')).toEqual([false, WINDOW, '2026-06-17', '07:59', '2026-06-17T12:00:00.000Z']);
     expect(await judged(t, s, '2026-06-17T12:00:00Z')).toEqual([true, [], '2026-06-17', '08:00', null]);
-    // Letters and (consented) SMS are not calls.
+    // Letters and (consented) SMS are not calls. Consent counts from when it is recorded: record it before 06-12.
+    setNow('2026-06-11T14:00:00Z');
     await setPreference(t, s.debtorId, 'SMS', 'GRANTED');
+    setNow('2026-06-17T13:00:00Z');
     expect((await eligibility(t, s, '2026-06-12T14:00:00Z', 'SMS')).allowed).toBe(true);
     expect((await eligibility(t, s, '2026-06-12T14:00:00Z', 'LETTER')).allowed).toBe(true);
     await logContact(t, { accountId: s.accountId, occurredAt: '2026-06-12T14:00:00Z', channel: 'SMS', outcome: 'SENT' });
@@ -450,8 +468,11 @@ describe('every block reason', () => {
   it('cease communication: calls, SMS, email and visits refused outright; a letter or legal notice only with an admin override (audited)', async () => {
     const t = await h.tenant();
     const s = await scene(t, { ...NY, ceaseCommunication: true });
+    // Consent on record before `at` (it counts from when it is recorded), so only the cease request refuses SMS and email.
+    setNow('2026-06-15T13:00:00Z');
     await setPreference(t, s.debtorId, 'SMS', 'GRANTED');
     await setPreference(t, s.debtorId, 'EMAIL', 'GRANTED');
+    setNow('2026-06-15T16:00:00Z');
     const at = '2026-06-15T14:00:00Z';
     for (const channel of ['CALL', 'SMS', 'EMAIL', 'VISIT']) {
       const e = await eligibility(t, s, at, channel);
@@ -476,9 +497,11 @@ describe('every block reason', () => {
   });
 
   it('SMS and email need consent on record (NO_CONSENT); an opt-out blocks any channel (OPTED_OUT); the latest preference decides; neither is overridable', async () => {
+    // Preferences are recorded at the contacts' own time (they count from when they are recorded).
+    const at = '2026-06-15T14:00:00Z';
+    setNow(at);
     const t = await h.tenant();
     const s = await scene(t, NY);
-    const at = '2026-06-15T14:00:00Z';
     const j = async (channel: string) => {
       const e = await eligibility(t, s, at, channel);
       return [codes(e), e.blocks.map((b: any) => b.overridable), e.nextAllowedAt];
@@ -515,25 +538,101 @@ describe('every block reason', () => {
     expect((await auditEvents(t, 'contact_preference.set', s.debtorId)).length).toBe(4);
   });
 
-  it('an open dispute blocks outbound contact on its account (not overridable) until resolved; inbound contacts are recorded meanwhile', async () => {
+  it('consent and opt-outs count from when they are recorded (by the service clock, 5 minutes of tolerance): a contact is judged by what was on record at its time', async () => {
+    // T = 14:00Z (10:00 EDT): SMS consent recorded.
+    setNow('2026-06-15T14:00:00Z');
+    const t = await h.tenant();
+    const s = await scene(t, NY);
+    const sms = (occurredAt: string) => logContactRaw(t, { accountId: s.accountId, occurredAt, channel: 'SMS', outcome: 'SENT' });
+    const granted = await setPreference(t, s.debtorId, 'SMS', 'GRANTED', 'web form');
+    expect(granted.recordedAt).toBe('2026-06-15T14:00:00.000Z');
+    // An SMS an hour before T, logged now: no consent was on record then.
+    expect(codes(await eligibility(t, s, '2026-06-15T13:00:00Z', 'SMS'))).toEqual(['NO_CONSENT']);
+    const before = await complianceCounts(h, t.id);
+    await expectBlocked(await sms('2026-06-15T13:00:00Z'), ['NO_CONSENT']);
+    expect((await complianceCounts(h, t.id)).contact_attempts).toBe(before.contact_attempts);
+    // The tolerance: from T − 5 min on, the consent counts; a second earlier it does not.
+    expect((await eligibility(t, s, '2026-06-15T13:55:00Z', 'SMS')).allowed).toBe(true);
+    expect(codes(await eligibility(t, s, '2026-06-15T13:54:59Z', 'SMS'))).toEqual(['NO_CONSENT']);
+    // A minute after T: allowed.
+    setNow('2026-06-15T14:01:00Z');
+    expect((await logContact(t, { accountId: s.accountId, occurredAt: '2026-06-15T14:01:00Z', channel: 'SMS', outcome: 'SENT' })).contact.overriddenCodes).toEqual([]);
+
+    // U = 16:00Z: opt-outs of SMS and of calls recorded.
+    setNow('2026-06-15T16:00:00Z');
+    expect((await setPreference(t, s.debtorId, 'SMS', 'OPTED_OUT', 'replied STOP')).recordedAt).toBe('2026-06-15T16:00:00.000Z');
+    await setPreference(t, s.debtorId, 'CALL', 'OPTED_OUT', 'asked not to be called');
+    // At and after U: refused.
+    for (const channel of ['SMS', 'CALL']) {
+      expect(codes(await eligibility(t, s, '2026-06-15T16:00:00Z', channel)), channel).toEqual(['OPTED_OUT']);
+      expect(codes(await eligibility(t, s, '2026-06-15T18:00:00Z', channel)), channel).toEqual(['OPTED_OUT']);
+      expect(codes(await eligibility(t, s, null, channel)), channel).toEqual(['OPTED_OUT']);
+    }
+    await expectBlocked(await sms('2026-06-15T16:00:00Z'), ['OPTED_OUT']);
+    await expectBlocked(await logContactRaw(t, { accountId: s.accountId, occurredAt: '2026-06-15T16:00:00Z' }), ['OPTED_OUT']);
+    // Within the tolerance before U the opt-out already applies.
+    expect(codes(await eligibility(t, s, '2026-06-15T15:56:00Z', 'SMS'))).toEqual(['OPTED_OUT']);
+    // An SMS and a call made at 15:00Z, before U, logged after it: judged by what was on record then (consent; no opt-out).
+    expect((await eligibility(t, s, '2026-06-15T15:00:00Z', 'SMS')).allowed).toBe(true);
+    const early = await logContact(t, { accountId: s.accountId, occurredAt: '2026-06-15T15:00:00Z', channel: 'SMS', outcome: 'SENT' });
+    expect([early.contact.overriddenCodes, early.eligibility.allowed]).toEqual([[], true]);
+    expect((await logContact(t, { accountId: s.accountId, occurredAt: '2026-06-15T15:00:00Z' })).contact.overriddenCodes).toEqual([]);
+    // The debtor's current preferences are the opt-outs.
+    const prefs = ok(await t.gql(Q.debtorPreferences, { id: s.debtorId })).debtor.contactPreferences.map((p: any) => [p.channel, p.state, p.recordedAt]).sort();
+    expect(prefs).toEqual([
+      ['CALL', 'OPTED_OUT', '2026-06-15T16:00:00.000Z'],
+      ['SMS', 'OPTED_OUT', '2026-06-15T16:00:00.000Z'],
+    ]);
+  });
+
+  it('an open dispute blocks outbound contact during its open interval (a letter or legal notice only by admin override, audited); inbound contacts are recorded meanwhile', async () => {
     const t = await h.tenant();
     const s = await scene(t, NY);
     const other = await addAccount(t, s);
+    // Opened at 13:00Z (09:00 EDT); the clock then moves on to 16:00Z.
+    setNow('2026-06-15T13:00:00Z');
     const d = await openDispute(t, s.accountId, 'NOT_MY_DEBT');
+    expect(d.openedAt).toBe('2026-06-15T13:00:00.000Z');
+    setNow('2026-06-15T16:00:00Z');
     const at = '2026-06-15T14:00:00Z';
-    for (const channel of ['CALL', 'LETTER', 'LEGAL_NOTICE']) {
+    // The verification letter (FDCPA §1692g(b)) may go out by admin override; nothing else may.
+    for (const [channel, overridable] of [['CALL', false], ['VISIT', false], ['LETTER', true], ['LEGAL_NOTICE', true]] as const) {
       const e = await eligibility(t, s, at, channel);
-      expect([codes(e), e.blocks[0].overridable, e.nextAllowedAt], channel).toEqual([['OPEN_DISPUTE'], false, null]);
+      expect([codes(e), e.blocks[0].overridable, e.nextAllowedAt], channel).toEqual([['OPEN_DISPUTE'], overridable, null]);
       expect(e.blocks[0].message).toContain(d.id);
     }
-    await expectBlocked(await logContactRaw(t, { accountId: s.accountId, occurredAt: at, channel: 'LETTER', outcome: 'SENT', overrideReason: 'verification letter' }), ['OPEN_DISPUTE']);
+    await setPreference(t, s.debtorId, 'EMAIL', 'GRANTED');
+    const email = await eligibility(t, s, '2026-06-15T16:00:00Z', 'EMAIL');
+    expect([codes(email), email.blocks[0].overridable]).toEqual([['OPEN_DISPUTE'], false]);
+    await expectBlocked(await logContactRaw(t, { accountId: s.accountId, occurredAt: at, overrideReason: 'need to reach them' }), ['OPEN_DISPUTE']);
+    await expectBlocked(await logContactRaw(t, { accountId: s.accountId, occurredAt: '2026-06-15T16:00:00Z', channel: 'EMAIL', outcome: 'SENT', overrideReason: 'verification' }), ['OPEN_DISPUTE']);
+    // A letter without a reason is refused; a write key that is not admin may not override.
+    await expectBlocked(await logContactRaw(t, { accountId: s.accountId, occurredAt: at, channel: 'LETTER', outcome: 'SENT' }), ['OPEN_DISPUTE']);
+    const writer = withBearer(h, t, (await t.keyWith(['read', 'write'])).key);
+    expectError(await logContactRaw(writer, { accountId: s.accountId, occurredAt: at, channel: 'LETTER', outcome: 'SENT', overrideReason: 'verification letter' }), 'FORBIDDEN', 'input.overrideReason');
+    // The admin key logs the verification letter: the contact carries the code and the reason, audited as an override.
+    const letter = await logContact(t, { accountId: s.accountId, occurredAt: at, channel: 'LETTER', outcome: 'SENT', overrideReason: 'verification letter' });
+    expect(letter.contact).toMatchObject({ channel: 'LETTER', overriddenCodes: ['OPEN_DISPUTE'], overrideReason: 'verification letter' });
+    const [ev] = await auditEvents(t, 'contact.log_override', letter.contact.id);
+    expect(ev.after).toMatchObject({ channel: 'letter', overriddenCodes: ['OPEN_DISPUTE'], overrideReason: 'verification letter' });
+    expect(await auditEvents(t, 'contact.log', letter.contact.id)).toEqual([]);
+
+    // A contact before the dispute was opened (08:30 EDT, logged after it was opened) is judged as of its time: lawful.
+    expect(await judged(t, s, '2026-06-15T12:30:00Z')).toEqual([true, [], '2026-06-15', '08:30', null]);
+    expect((await logContact(t, { accountId: s.accountId, occurredAt: '2026-06-15T12:30:00Z' })).contact.overriddenCodes).toEqual([]);
+    // From the opening instant on, it is blocked.
+    expect(codes(await eligibility(t, s, '2026-06-15T13:00:00Z'))).toEqual(['OPEN_DISPUTE']);
+
     await logContact(t, { accountId: s.accountId, occurredAt: at, direction: 'INBOUND', outcome: 'DISPUTE_RAISED', notes: 'sent documents' });
     // The debtor's other account is not in dispute.
     expect((await eligibility(t, { debtorId: s.debtorId, accountId: other }, at)).allowed).toBe(true);
     await resolveDispute(t, d.id, 'REJECTED');
-    // The inbound conversation on the account now blocks calls (it was a conversation), but not letters.
-    expect(codes(await eligibility(t, s, at))).toEqual(['RECENT_CONVERSATION']);
-    expect((await eligibility(t, s, at, 'LETTER')).allowed).toBe(true);
+    // After the resolution (16:00Z) the inbound conversation blocks calls (it was a conversation), but not letters.
+    expect(codes(await eligibility(t, s, '2026-06-15T16:30:00Z'))).toEqual(['RECENT_CONVERSATION']);
+    expect((await eligibility(t, s, '2026-06-15T16:30:00Z', 'LETTER')).allowed).toBe(true);
+    // A contact during the dispute's open interval stays refused after the resolution.
+    expect(codes(await eligibility(t, s, at))).toEqual(['OPEN_DISPUTE', 'RECENT_CONVERSATION']);
+    expect(codes(await eligibility(t, s, at, 'LETTER'))).toEqual(['OPEN_DISPUTE']);
   });
 
   it('an account out of collection (written off after an upheld dispute): NOT_IN_COLLECTION, overridable by an admin', async () => {
@@ -547,6 +646,31 @@ describe('every block reason', () => {
     await expectBlocked(await logContactRaw(t, { accountId: s.accountId, occurredAt: '2026-06-15T14:00:00Z', channel: 'LETTER', outcome: 'SENT' }), ['NOT_IN_COLLECTION']);
     const o = await logContact(t, { accountId: s.accountId, occurredAt: '2026-06-15T14:00:00Z', channel: 'LETTER', outcome: 'SENT', overrideReason: 'confirming the write-off' });
     expect(o.contact.overriddenCodes).toEqual(['NOT_IN_COLLECTION']);
+  });
+
+  it('letters and legal notices are not held to the contact window or blocked weekdays (they arrive with the post); a cap the tenant sets on them applies', async () => {
+    setNow('2026-06-15T16:00:00Z');
+    const t = await h.tenant();
+    const s = await scene(t, NY);
+    await setContactRules(t, '*', { blockedWeekdays: [7], caps: [{ channel: 'CALL', max: 7, days: 7 }, { channel: 'LETTER', max: 2, days: 7 }] });
+    // Sunday 06-14, 23:30 EDT: outside the window on a blocked day.
+    const night = '2026-06-15T03:30:00Z';
+    expect(await judged(t, s, night)).toEqual([false, [...WINDOW, 'BLOCKED_WEEKDAY'], '2026-06-14', '23:30', '2026-06-15T12:00:00.000Z']);
+    for (const channel of ['LETTER', 'LEGAL_NOTICE']) expect(await judged(t, s, night, channel), channel).toEqual([true, [], '2026-06-14', '23:30', null]);
+    // Two letters: Tuesday 06-09 at 23:00 EDT and Sunday 06-14 at noon, both logged without override.
+    const l1 = (await logContact(t, { accountId: s.accountId, occurredAt: '2026-06-10T03:00:00Z', channel: 'LETTER', outcome: 'SENT' })).contact;
+    const l2 = (await logContact(t, { accountId: s.accountId, occurredAt: '2026-06-14T12:00:00-04:00', channel: 'LETTER', outcome: 'SENT' })).contact;
+    expect([l1.debtorLocalTime, l1.overriddenCodes, l2.debtorLocalTime, l2.overriddenCodes]).toEqual(['23:00', [], '12:00', []]);
+    // A third letter in 06-09…06-15 is over the tenant's letter cap; it lifts at the start of 06-16 (local), when
+    // 06-09 leaves the period: no window to wait for.
+    const capped = await eligibility(t, s, '2026-06-15T14:00:00Z', 'LETTER');
+    expect([codes(capped), capped.attemptsInPeriod, capped.blocks[0].overridable, capped.nextAllowedAt]).toEqual([['FREQUENCY_CAP_REACHED'], 2, true, '2026-06-16T04:00:00.000Z']);
+    const refused = await expectBlocked(await logContactRaw(t, { accountId: s.accountId, occurredAt: '2026-06-15T14:00:00Z', channel: 'LETTER', outcome: 'SENT' }), ['FREQUENCY_CAP_REACHED']);
+    expect(refused.ext.nextAllowedAt).toBe('2026-06-16T04:00:00.000Z');
+    expect(await judged(t, s, '2026-06-16T04:00:00Z', 'LETTER')).toEqual([true, [], '2026-06-16', '00:00', null]);
+    // Legal notices are not capped here; calls are not counted with letters.
+    expect((await eligibility(t, s, '2026-06-15T14:00:00Z', 'LEGAL_NOTICE')).allowed).toBe(true);
+    expect(await eligibility(t, s, '2026-06-15T14:00:00Z')).toMatchObject({ allowed: true, attemptsInPeriod: 0 });
   });
 
   it('stricter tenant rules: window 09:00–20:00, no Sundays (BLOCKED_WEEKDAY), 3 calls in 7 days', async () => {
@@ -599,7 +723,9 @@ describe('every block reason', () => {
   });
 
   it('every reason at once: each one is named, in the eligibility and in the refusal', async () => {
-    setNow('2026-06-15T03:00:00Z');
+    // Everything is on record before the judged instant (06-15 02:00Z): opt-outs and disputes count from when
+    // they are recorded.
+    setNow('2026-06-15T01:00:00Z');
     const t = await h.tenant();
     const s = await scene(t, NY);
     // Seven calls Mon 06-08 … Sun 06-14, the last a conversation.
@@ -609,6 +735,7 @@ describe('every block reason', () => {
     await updateDebtor(t, s.debtorId, { deceased: true, bankrupt: true, ceaseCommunication: true });
     await setPreference(t, s.debtorId, 'CALL', 'OPTED_OUT');
     await openDispute(t, s.accountId, 'ALREADY_PAID');
+    setNow('2026-06-15T03:00:00Z');
     // Sunday 06-14, 22:00 EDT.
     const at = '2026-06-14T22:00:00-04:00';
     const all = ['DEBTOR_DECEASED', 'DEBTOR_BANKRUPT', 'OPEN_DISPUTE', 'CEASE_COMMUNICATION', 'OPTED_OUT', 'OUTSIDE_CONTACT_WINDOW', 'BLOCKED_WEEKDAY', 'FREQUENCY_CAP_REACHED', 'RECENT_CONVERSATION'];
@@ -800,7 +927,10 @@ describe('the contact log', () => {
     const t = await h.tenant();
     const s = await scene(t, NY);
     const other = await scene(t, LONDON, { portfolioId: s.portfolioId });
+    // Consent recorded before the email it covers (it counts from when it is recorded).
+    setNow('2026-06-15T13:00:00Z');
     await setPreference(t, s.debtorId, 'EMAIL', 'GRANTED');
+    setNow('2026-06-15T16:00:00Z');
     const a = (await logContact(t, { accountId: s.accountId, occurredAt: '2026-06-15T09:05:00-04:00', collector: '  王芳 ', notes: 'asked for a\ncall back on Friday' })).contact;
     const b = (await logContact(t, { accountId: s.accountId, occurredAt: '2026-06-15T13:05:00Z', channel: 'EMAIL', outcome: 'SENT' })).contact;
     const c = (await logContact(t, { accountId: other.accountId, occurredAt: '2026-06-15T09:00:00Z', channel: 'VISIT', outcome: 'RIGHT_PARTY_CONTACT' })).contact;
@@ -859,6 +989,12 @@ describe('disputes', () => {
     const t = await h.tenant();
     const s = await scene(t, NY);
     expect(ok(await changeAccountStatusRaw(t, s.accountId, 'DELINQUENT')).changeAccountStatus.status).toBe('DELINQUENT');
+    // DISPUTED is not a status to set by hand (an account disputed with no dispute on record): openDispute it is.
+    const byHandBefore = await complianceCounts(h, t.id);
+    const byHand = expectError(await changeAccountStatusRaw(t, s.accountId, 'DISPUTED'), 'BAD_USER_INPUT', 'input.status');
+    expect(byHand.message).toContain('open a dispute with openDispute');
+    expect(await accountStatus(t, s.accountId)).toBe('DELINQUENT');
+    expect(await complianceCounts(h, t.id)).toEqual(byHandBefore);
     const d = await openDispute(t, s.accountId, 'WRONG_AMOUNT', 'says the interest is wrong');
     expect(d).toMatchObject({
       version: 1,
@@ -1074,14 +1210,75 @@ describe('disputes', () => {
     await resolveDispute(t, d.id, 'REJECTED');
     await resolveDispute(t, dp.id, 'REJECTED');
     expect(await accountStatus(t, s.accountId)).toBe('IN_PLAN');
+    // The promise (due 08-01, 2 days' grace) gets its grace again from the resolution day too, like the
+    // installment: greatest(08-01, 08-10) + 2 = 08-12, so pending through 08-12 and broken from 08-13.
+    expect(pr.graceDays).toBe(2);
+    expect(ok(await evaluate(t)).evaluatePlans).toMatchObject({ promisesBroken: 0 });
+    expect((await getPromise(t, pr.id)).status).toBe('PENDING');
     // Grace from the resolution date 08-10: still open on 08-12, missed from 08-13.
     setNow('2026-08-12T12:00:00Z');
-    expect(ok(await evaluate(t)).evaluatePlans).toMatchObject({ installmentsMissed: 0, plansBroken: 0 });
-    expect((await getPromise(t, pr.id)).status).toBe('BROKEN');
+    expect(ok(await evaluate(t)).evaluatePlans).toMatchObject({ installmentsMissed: 0, plansBroken: 0, promisesBroken: 0 });
+    expect((await getPromise(t, pr.id)).status).toBe('PENDING');
     setNow('2026-08-13T12:00:00Z');
-    expect(ok(await evaluate(t)).evaluatePlans).toMatchObject({ installmentsMissed: 1, plansBroken: 1 });
+    expect(ok(await evaluate(t)).evaluatePlans).toMatchObject({ installmentsMissed: 1, plansBroken: 1, promisesBroken: 1 });
+    expect((await getPromise(t, pr.id)).status).toBe('BROKEN');
     expect((await getPlan(t, plan.id)).status).toBe('BROKEN');
     expect(await accountStatus(t, s.accountId)).toBe('DELINQUENT');
+  });
+
+  it('UPHELD on an account in an open plan or settlement is CONFLICT (input.outcome), nothing changed; once the plan is cancelled or the offer withdrawn it is upheld', async () => {
+    setNow('2026-06-15T16:00:00Z');
+    const t = await h.tenant();
+    const s = await scene(t, NY);
+    const plan = await propose(t, { accountIds: [s.accountId], startOn: '2026-06-15', installmentCount: 3, frequency: 'MONTHLY' });
+    expect(plan.status).toBe('ACTIVE');
+    const d = await openDispute(t, s.accountId, 'IDENTITY_THEFT');
+    const before = await complianceCounts(h, t.id);
+    const refused = expectError(await resolveDisputeRaw(t, d.id, 'UPHELD', 'police report on file'), 'CONFLICT', 'input.outcome');
+    expect(refused.message).toMatch(/open plan or settlement/);
+    expect(await complianceCounts(h, t.id)).toEqual(before);
+    expect(ok(await t.gql(Q.dispute, { id: d.id })).dispute).toMatchObject({ status: 'OPEN', version: 1, outcome: null });
+    expect(await accountStatus(t, s.accountId)).toBe('DISPUTED');
+    expect((await getPlan(t, plan.id)).status).toBe('ACTIVE');
+    expect(await auditEvents(t, 'dispute.resolve', d.id)).toEqual([]);
+    ok(await t.gql(`mutation($id: ID!, $r: String!) { cancelPlan(id: $id, reason: $r) { id status } }`, { id: plan.id, r: 'identity theft' }));
+    expect((await resolveDispute(t, d.id, 'UPHELD', 'police report on file')).outcome).toBe('UPHELD');
+    expect(await accountStatus(t, s.accountId)).toBe('WRITTEN_OFF');
+
+    // A settlement offer on the account: the same.
+    const a2 = await addAccount(t, s);
+    const offer = ok(await offerRaw(t, { accountIds: [a2], amount: '50000', expiresOn: '2026-07-15' })).createSettlementOffer;
+    const d2 = await openDispute(t, a2, 'ALREADY_PAID');
+    expectError(await resolveDisputeRaw(t, d2.id, 'UPHELD', 'receipt on file'), 'CONFLICT', 'input.outcome');
+    expect(await accountStatus(t, a2)).toBe('DISPUTED');
+    ok(await settlementEnd(t, 'withdrawSettlementOffer', offer.id));
+    expect((await resolveDispute(t, d2.id, 'UPHELD', 'receipt on file')).status).toBe('RESOLVED');
+    expect(await accountStatus(t, a2)).toBe('WRITTEN_OFF');
+  });
+
+  it('UPHELD cancels the pending promises on the account (audited), not those on the debtor’s other accounts; REJECTED keeps them', async () => {
+    setNow('2026-06-15T16:00:00Z');
+    const t = await h.tenant();
+    const s = await scene(t, NY);
+    const other = await addAccount(t, s);
+    const kept = await addAccount(t, s);
+    const pr = ok(await createPromiseRaw(t, { accountId: s.accountId, amount: '5000', promisedOn: '2026-06-25' })).createPromise;
+    const pr2 = ok(await createPromiseRaw(t, { accountId: s.accountId, amount: '2000', promisedOn: '2026-07-05' })).createPromise;
+    const prOther = ok(await createPromiseRaw(t, { accountId: other, amount: '5000', promisedOn: '2026-06-25' })).createPromise;
+    const prKept = ok(await createPromiseRaw(t, { accountId: kept, amount: '5000', promisedOn: '2026-06-25' })).createPromise;
+    const d = await openDispute(t, s.accountId, 'NOT_MY_DEBT');
+    const dk = await openDispute(t, kept, 'WRONG_AMOUNT');
+    setNow('2026-06-16T10:00:00Z');
+    await resolveDispute(t, d.id, 'UPHELD', 'not the debtor');
+    for (const id of [pr.id, pr2.id]) expect(await getPromise(t, id)).toMatchObject({ status: 'CANCELLED', resolvedAt: '2026-06-16T10:00:00.000Z' });
+    expect((await getPromise(t, prOther.id)).status).toBe('PENDING');
+    const [ev] = await auditEvents(t, 'dispute.resolve', d.id);
+    expect(sorted(ev.after.cancelledPromises)).toEqual(sorted([pr.id, pr2.id]));
+    // REJECTED: the debt stands, and so does the promise.
+    await resolveDispute(t, dk.id, 'REJECTED');
+    expect((await getPromise(t, prKept.id)).status).toBe('PENDING');
+    const [evk] = await auditEvents(t, 'dispute.resolve', dk.id);
+    expect(evk.after.cancelledPromises).toEqual([]);
   });
 
   it('bad input: unknown reason or outcome, empty notes, malformed or unknown ids; nothing written', async () => {

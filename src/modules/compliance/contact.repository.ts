@@ -73,7 +73,8 @@ export const contactRepository = {
       .selectDistinctOn([contactPreferences.debtorId, contactPreferences.channel])
       .from(contactPreferences)
       .where(and(eq(contactPreferences.tenantId, tenantId), inArray(contactPreferences.debtorId, [...debtorIds]), debtorInScope(contactPreferences.debtorId, contactPreferences.tenantId, scope)))
-      .orderBy(contactPreferences.debtorId, contactPreferences.channel, desc(contactPreferences.id));
+      // By recorded time (the service clock contacts are judged by), then id.
+      .orderBy(contactPreferences.debtorId, contactPreferences.channel, desc(contactPreferences.createdAt), desc(contactPreferences.id));
   },
 
   /** The consent state of a channel as recorded by `at`. */
@@ -82,7 +83,7 @@ export const contactRepository = {
       .select()
       .from(contactPreferences)
       .where(and(eq(contactPreferences.tenantId, tenantId), eq(contactPreferences.debtorId, debtorId), eq(contactPreferences.channel, channel), lte(contactPreferences.createdAt, at)))
-      .orderBy(desc(contactPreferences.id))
+      .orderBy(desc(contactPreferences.createdAt), desc(contactPreferences.id))
       .limit(1);
     return rows[0] ?? null;
   },
