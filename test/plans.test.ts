@@ -292,6 +292,8 @@ describe('one negotiation at a time, and the audit trail of a proposal', () => {
     const plan = await threeMonthly(t, a.id);
     const opened = ok(await t.gql(`mutation($i: OpenDisputeInput!) { openDispute(input: $i) { id priorAccountStatus } }`, { i: { accountId: a.id, reason: 'WRONG_AMOUNT', details: 'debtor disputes' } })).openDispute;
     expect(opened.priorAccountStatus).toBe('IN_PLAN');
+    const paused = async () => ok(await t.gql(`query($id: ID!) { plan(id: $id) { pausedByDisputes } }`, { id: plan.id })).plan.pausedByDisputes;
+    expect(await paused()).toEqual([opened.id]);
     // Installment 1 due 07-30, grace 0: it would be missed from 07-31 and break the plan. The dispute holds it.
     setToday('2026-07-31');
     expect(ok(await evaluate(t)).evaluatePlans).toMatchObject({ installmentsMissed: 0, plansBroken: 0 });
@@ -300,6 +302,7 @@ describe('one negotiation at a time, and the audit trail of a proposal', () => {
     expect((await getAccount(t, a.id)).status).toBe('DISPUTED');
     ok(await t.gql(`mutation($i: ResolveDisputeInput!) { resolveDispute(input: $i) { status } }`, { i: { id: opened.id, outcome: 'REJECTED', notes: 'balance verified with the debtor' } }));
     expect((await getAccount(t, a.id)).status).toBe('IN_PLAN');
+    expect(await paused()).toEqual([]);
     // Grace (0 days) counts from the resolution day 08-05: not missed that day, missed the day after.
     expect(ok(await evaluate(t)).evaluatePlans).toMatchObject({ installmentsMissed: 0, plansBroken: 0 });
     setToday('2026-08-06');

@@ -18,7 +18,7 @@ import { AccountPlacementResolver, AgencyGrantResolver, AgencyResolver } from '.
 import { CreditCheckResolver, CreditReportResolver, DebtorRiskResolver } from '../modules/credit-checks/credit-check.resolver.js';
 import { WebhookResolver } from '../modules/webhooks/webhook.resolver.js';
 import { ContactResolver, DebtorContactPreferencesResolver } from '../modules/compliance/contact.resolver.js';
-import { AccountComplianceResolver, DisputeResolver } from '../modules/compliance/dispute.resolver.js';
+import { AccountComplianceResolver, DisputeResolver, PlanDisputeResolver } from '../modules/compliance/dispute.resolver.js';
 import { authChecker } from './auth-checker.js';
 
 let cached: Promise<GraphQLSchema> | null = null;
@@ -65,6 +65,7 @@ export function getSchema(): Promise<GraphQLSchema> {
       DebtorContactPreferencesResolver,
       DisputeResolver,
       AccountComplianceResolver,
+      PlanDisputeResolver,
       PortfolioResolver,
       AccountResolver,
       DebtorAccountsResolver,

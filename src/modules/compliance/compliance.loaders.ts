@@ -15,6 +15,11 @@ export function complianceLoaders(services: Services, accountsActor: () => Tenan
       const rows = await services.disputes.notices(accountsActor(), ids);
       return ids.map((id) => rows.filter((r) => r.accountId === id));
     }),
+    /** The open disputes pausing each plan (on any of its accounts). */
+    planDisputes: new DataLoader<string, string[]>(async (ids) => {
+      const rows = await services.disputes.openOnPlans(accountsActor(), ids);
+      return ids.map((id) => rows.filter((r) => r.planId === id).map((r) => r.disputeId));
+    }),
     contactPreferences: new DataLoader<string, PreferenceRow[]>(async (ids) => {
       const rows = await services.contacts.preferences(debtorsActor(), ids);
       return ids.map((id) => rows.filter((r) => r.debtorId === id));

@@ -2,6 +2,7 @@ import { and, desc, eq, gt, inArray, isNull, lt, lte, or, sql } from 'drizzle-or
 import type { Tx } from '../../db/client.js';
 import type { PortfolioScope } from '../accounts/portfolio.repository.js';
 import { accountRowInScope } from './contact.repository.js';
+import { planAccounts } from '../plans/plan.table.js';
 import { disputes, validationNotices } from './dispute.table.js';
 
 export type DisputeRow = typeof disputes.$inferSelect;
@@ -66,6 +67,18 @@ export const disputeRepository = {
       .from(disputes)
       .where(and(eq(disputes.tenantId, tenantId), inArray(disputes.accountId, [...accountIds]), accountRowInScope(disputes.accountId, disputes.tenantId, scope)))
       .orderBy(desc(disputes.id));
+  },
+
+  /** Of the given plans, the open disputes on their accounts (the plans they pause). */
+  async openOnPlans(tx: Tx, tenantId: string, scope: PortfolioScope, planIds: readonly string[]): Promise<{ planId: string; disputeId: string }[]> {
+    if (!planIds.length) return [];
+    const rows = await tx
+      .select({ planId: planAccounts.planId, disputeId: disputes.id })
+      .from(planAccounts)
+      .innerJoin(disputes, and(eq(disputes.tenantId, planAccounts.tenantId), eq(disputes.accountId, planAccounts.accountId), eq(disputes.status, 'open')))
+      .where(and(eq(planAccounts.tenantId, tenantId), inArray(planAccounts.planId, [...planIds]), accountRowInScope(disputes.accountId, disputes.tenantId, scope)))
+      .orderBy(disputes.id);
+    return rows;
   },
 
   async insertNotice(tx: Tx, tenantId: string, row: Omit<typeof validationNotices.$inferInsert, 'tenantId'>): Promise<NoticeRow> {

@@ -3,6 +3,7 @@ import { tenantActor, type GraphQLContext } from '../../graphql/context.js';
 import { decodeCursor, encodeCursor, pageInfo, pageSize } from '../../graphql/pagination.js';
 import type { AccountRow } from '../accounts/account.repository.js';
 import { Account } from '../accounts/account.type.js';
+import { Plan } from '../plans/plan.type.js';
 import { disputeView, noticeView } from './compliance.view.js';
 import type { DisputeRow } from './dispute.repository.js';
 import { Dispute, DisputeConnection, DisputeFilterInput, OpenDisputeInput, RecordValidationNoticeInput, ResolveDisputeInput, ValidationNotice } from './dispute.type.js';
@@ -61,5 +62,15 @@ export class AccountComplianceResolver {
   @FieldResolver(() => [ValidationNotice], { description: 'Newest first.' })
   async validationNotices(@Ctx() ctx: GraphQLContext, @Root() a: AccountRow): Promise<ValidationNotice[]> {
     return (await ctx.loaders.validationNotices.load(a.id)).map(noticeView);
+  }
+}
+
+@Resolver(() => Plan)
+export class PlanDisputeResolver {
+  @FieldResolver(() => [ID], {
+    description: 'Open disputes on the plan\'s accounts. While there is one the plan is paused: no installment is missed and it does not break; afterwards an installment that fell due gets its grace again from the resolution day.',
+  })
+  async pausedByDisputes(@Ctx() ctx: GraphQLContext, @Root() plan: Plan): Promise<string[]> {
+    return ctx.loaders.planDisputes.load(plan.id);
   }
 }

@@ -188,6 +188,11 @@ export class DisputeService {
     return this.db.tenant(s.db, (tx) => disputeRepository.byAccounts(tx, s.tenantId, s.portfolios, accountIds));
   }
 
+  openOnPlans(actor: TenantActor, planIds: readonly string[]): Promise<{ planId: string; disputeId: string }[]> {
+    const s = scopeOf(actor);
+    return this.db.tenant(s.db, (tx) => disputeRepository.openOnPlans(tx, s.tenantId, s.portfolios, planIds));
+  }
+
   notices(actor: TenantActor, accountIds: readonly string[]): Promise<NoticeRow[]> {
     const s = scopeOf(actor);
     return this.db.tenant(s.db, (tx) => disputeRepository.notices(tx, s.tenantId, s.portfolios, accountIds));
