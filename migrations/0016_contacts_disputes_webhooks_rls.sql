@@ -18,10 +18,16 @@ ALTER TABLE "webhook_deliveries" FORCE ROW LEVEL SECURITY;
 --> statement-breakpoint
 ALTER TABLE "webhook_attempts" FORCE ROW LEVEL SECURITY;
 --> statement-breakpoint
--- The contact log, consent history, validation notices, events and delivery attempts are records: written once.
-GRANT SELECT, INSERT ON "contact_attempts", "contact_preferences", "validation_notices", "webhook_events", "webhook_attempts" TO arrears_app;
+-- The contact log, consent history and validation notices are records: written once, never removed.
+GRANT SELECT, INSERT ON "contact_attempts", "contact_preferences", "validation_notices" TO arrears_app;
 --> statement-breakpoint
-GRANT SELECT, INSERT, UPDATE ON "contact_rules", "disputes", "webhook_endpoints", "webhook_deliveries" TO arrears_app;
+-- Webhook events and their delivery log are operational data: written once, then removed by the retention
+-- purge (WEBHOOK_RETENTION_DAYS) once delivered or given up.
+GRANT SELECT, INSERT, DELETE ON "webhook_events", "webhook_attempts" TO arrears_app;
+--> statement-breakpoint
+GRANT SELECT, INSERT, UPDATE ON "contact_rules", "disputes", "webhook_endpoints" TO arrears_app;
+--> statement-breakpoint
+GRANT SELECT, INSERT, UPDATE, DELETE ON "webhook_deliveries" TO arrears_app;
 --> statement-breakpoint
 CREATE TRIGGER contact_attempts_append_only BEFORE UPDATE OR DELETE ON "contact_attempts"
   FOR EACH ROW EXECUTE FUNCTION arrears_refuse_change();
@@ -35,7 +41,7 @@ CREATE TRIGGER contact_preferences_append_only BEFORE UPDATE OR DELETE ON "conta
 CREATE TRIGGER validation_notices_append_only BEFORE UPDATE OR DELETE ON "validation_notices"
   FOR EACH ROW EXECUTE FUNCTION arrears_refuse_change();
 --> statement-breakpoint
-CREATE TRIGGER webhook_attempts_append_only BEFORE UPDATE OR DELETE ON "webhook_attempts"
+CREATE TRIGGER webhook_attempts_append_only BEFORE UPDATE ON "webhook_attempts"
   FOR EACH ROW EXECUTE FUNCTION arrears_refuse_change();
 --> statement-breakpoint
 CREATE TRIGGER contact_preferences_no_truncate BEFORE TRUNCATE ON "contact_preferences"

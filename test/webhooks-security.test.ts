@@ -209,7 +209,7 @@ describe('the database itself', () => {
     }
   });
 
-  it('rows for another tenant cannot be written; the attempt log cannot be altered; the app role cannot claim endpoints', async () => {
+  it("rows for another tenant cannot be written or removed; the attempt log cannot be altered; the app role cannot claim endpoints", async () => {
     const planted = await failure(
       asApp(h, A.t.id, (q) => q(`insert into webhook_endpoints (tenant_id, id, url, event_types, secret_ciphertext, secret_key_id) values ($1, $2, 'https://x.example.com/', '{payment.recorded}', '\\x00', 'k')`, [B.t.id, randomUUID()])),
     );
@@ -217,8 +217,12 @@ describe('the database itself', () => {
     expect(planted.message).toMatch(/row-level security/);
     const altered = await failure(asApp(h, A.t.id, (q) => q(`update webhook_attempts set status_code = 200 where tenant_id = $1`, [A.t.id])));
     expect(altered.code).toBe('42501');
-    const deleted = await failure(asApp(h, A.t.id, (q) => q(`delete from webhook_deliveries where tenant_id = $1`, [A.t.id])));
-    expect(deleted.code).toBe('42501');
+    // The retention purge deletes finished deliveries as the app role: only ever its own tenant's.
+    const before = await count(h.db.admin.query, `select count(*)::int as n from webhook_deliveries where tenant_id = $1`, [B.t.id]);
+    expect(before).toBeGreaterThan(0);
+    await asApp(h, A.t.id, (q) => q(`delete from webhook_deliveries where tenant_id = $1`, [B.t.id]));
+    await asApp(h, A.t.id, (q) => q(`delete from webhook_events where tenant_id = $1`, [B.t.id]));
+    expect(await count(h.db.admin.query, `select count(*)::int as n from webhook_deliveries where tenant_id = $1`, [B.t.id])).toBe(before);
     const claimed = await failure(asApp(h, A.t.id, (q) => q(`select * from arrears_webhook_claim('intruder', 10, 60)`)));
     expect(claimed.code).toBe('42501');
   });

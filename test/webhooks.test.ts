@@ -538,6 +538,29 @@ describe('delivery', () => {
     expect(ok(await t.gql(`query($id: ID!) { webhookEndpoint(id: $id) { previousSecretExpiresAt } }`, { id: endpoint.id })).webhookEndpoint.previousSecretExpiresAt).toBeNull();
   });
 
+  it('purges finished deliveries, their attempts and events after the retention period; pending ones stay however old', async () => {
+    const { t, rx, endpoint } = await setup();
+    await emit(h, t.id, 'payment.recorded', [payment(), payment()]);
+    await drain(worker(h));
+    rx.always(status(500));
+    await emit(h, t.id, 'payment.recorded', [payment()]);
+    await drain(worker(h));
+    const all = await deliveries(t, { endpointId: endpoint.id });
+    expect(all.map((d) => d.status).sort()).toEqual(['PENDING', 'SUCCEEDED', 'SUCCEEDED']);
+    const q = h.db.admin.query;
+    const counts = async () => (await q<{ d: number; a: number; e: number }>(
+      `select (select count(*) from webhook_deliveries where tenant_id = $1)::int as d, (select count(*) from webhook_attempts where tenant_id = $1)::int as a,
+              (select count(*) from webhook_events where tenant_id = $1)::int as e`, [t.id]))[0];
+    // Within the retention period (30 days by default) nothing goes.
+    expect(await h.app.services.webhooks.purge(t.id)).toEqual({ deliveries: 0, events: 0 });
+    // 31 days on: everything is old, but the pending delivery (and its event) stays.
+    await q(`update webhook_deliveries set updated_at = updated_at - interval '31 days', created_at = created_at - interval '31 days' where tenant_id = $1`, [t.id]);
+    await q(`update webhook_events set created_at = created_at - interval '31 days' where tenant_id = $1`, [t.id]);
+    expect(await h.app.services.webhooks.purge(t.id, 1)).toEqual({ deliveries: 2, events: 2 });
+    expect(await counts()).toEqual({ d: 1, a: 1, e: 1 });
+    expect((await deliveries(t, { endpointId: endpoint.id })).map((d) => d.status)).toEqual(['PENDING']);
+  });
+
   it('pages through deliveries newest event first', async () => {
     const { t, endpoint } = await setup();
     const items = Array.from({ length: 7 }, () => payment());

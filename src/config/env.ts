@@ -85,6 +85,8 @@ export const envSchema = z.object({
   WEBHOOK_MAX_AGE_HOURS: z.coerce.number().int().min(1).max(720).default(72),
   /** Consecutive failed attempts after which an endpoint is disabled (a 410 Gone disables at once). */
   WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).max(10_000).default(50),
+  /** Delivered or given-up events, their deliveries and attempt logs are purged after this many days. */
+  WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** Accrual batches in flight at once on PostgreSQL (each holds a pool connection). */
   LATE_FEE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
 });

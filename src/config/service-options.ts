@@ -30,6 +30,7 @@ export function serviceOptions(config: Config): Pick<ServiceDeps, 'platformAdmin
       timeoutMs: config.WEBHOOK_TIMEOUT_MS,
       maxAgeHours: config.WEBHOOK_MAX_AGE_HOURS,
       disableAfterFailures: config.WEBHOOK_DISABLE_AFTER_FAILURES,
+      retentionDays: config.WEBHOOK_RETENTION_DAYS,
     },
   };
 }

@@ -41,6 +41,13 @@ export async function runTenantJobs(db: Database, services: Services, log: Logge
         },
       ],
       [
+        'webhook retention',
+        async () => {
+          const w = await services.webhooks.purge(tenant_id);
+          if (w.deliveries || w.events) log.info({ tenantId: tenant_id, ...w }, 'finished webhook deliveries purged');
+        },
+      ],
+      [
         'delinquency and alerts',
         async () => {
           const d = await services.delinquency.refresh(actor);

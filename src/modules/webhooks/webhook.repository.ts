@@ -239,6 +239,37 @@ export const webhookRepository = {
     return rows[0] ?? null;
   },
 
+  /**
+   * One batch of the retention purge: finished deliveries last changed before `cutoff`, their attempts, then the
+   * events older than `cutoff` that no delivery refers to any more.
+   */
+  async purgeFinished(tx: Tx, tenantId: string, cutoff: Date, limit: number): Promise<{ deliveries: number; events: number }> {
+    const rows = rowsOf<{ deliveries: number; events: number }>(
+      await tx.execute(sql`
+        with d as (
+          select id, event_id from webhook_deliveries
+           where tenant_id = ${tenantId} and status in ('succeeded', 'failed') and updated_at < ${cutoff.toISOString()}::timestamptz
+           order by id limit ${limit}
+        ), a as (
+          delete from webhook_attempts x using d where x.tenant_id = ${tenantId} and x.delivery_id = d.id returning 1
+        ), gone as (
+          delete from webhook_deliveries x using d where x.tenant_id = ${tenantId} and x.id = d.id returning x.event_id
+        )
+        select (select count(*) from gone)::int as deliveries, (select count(*) from a)::int as attempts, 0 as events`),
+    );
+    // Events in a second statement: the first one's deletions are visible to it, so "no delivery left" is exact.
+    const ev = rowsOf<{ n: number }>(
+      await tx.execute(sql`
+        with e as (
+          delete from webhook_events e
+           where e.tenant_id = ${tenantId} and e.created_at < ${cutoff.toISOString()}::timestamptz
+             and not exists (select 1 from webhook_deliveries d where d.tenant_id = e.tenant_id and d.event_id = e.id)
+          returning 1
+        ) select count(*)::int as n from e`),
+    );
+    return { deliveries: Number(rows[0]?.deliveries ?? 0), events: Number(ev[0]?.n ?? 0) };
+  },
+
   async releaseLease(tx: Tx, tenantId: string, endpointId: string, workerId: string): Promise<void> {
     await tx
       .update(webhookEndpoints)

@@ -19,9 +19,11 @@ export interface WebhookOptions {
   timeoutMs: number;
   maxAgeHours: number;
   disableAfterFailures: number;
+  /** Finished deliveries (and their events and attempt logs) are kept this long. */
+  retentionDays: number;
 }
 
-export const DEFAULT_WEBHOOK_OPTIONS: WebhookOptions = { allowPrivateUrls: false, requireHttps: true, timeoutMs: 10_000, maxAgeHours: 72, disableAfterFailures: 50 };
+export const DEFAULT_WEBHOOK_OPTIONS: WebhookOptions = { allowPrivateUrls: false, requireHttps: true, timeoutMs: 10_000, maxAgeHours: 72, disableAfterFailures: 50, retentionDays: 30 };
 
 /** Endpoints a tenant may register (disabled ones count: update and re-enable one instead of adding another). */
 export const MAX_ENDPOINTS = 20;
@@ -278,6 +280,22 @@ export class WebhookService {
    * repeat. Allowed for delivered and given-up deliveries; a pending one is already queued. If the endpoint is
    * disabled, the new delivery waits for it to be enabled.
    */
+  /**
+   * Removes a tenant's finished deliveries (succeeded or given up) older than the retention period, their attempt
+   * logs, and events left with no delivery. Pending deliveries are never touched, however old. In batches, each
+   * its own transaction, so a large backlog does not hold one long transaction.
+   */
+  async purge(tenantId: string, batch = 5000): Promise<{ deliveries: number; events: number }> {
+    const total = { deliveries: 0, events: 0 };
+    const cutoff = new Date(this.clock.now().getTime() - this.options.retentionDays * 86_400_000);
+    for (;;) {
+      const n = await this.db.tenant({ tenantId }, (tx) => webhookRepository.purgeFinished(tx, tenantId, cutoff, batch));
+      total.deliveries += n.deliveries;
+      total.events += n.events;
+      if (n.deliveries < batch) return total;
+    }
+  }
+
   async redeliver(actor: TenantActor, rawId: string): Promise<DeliveryRow> {
     const { tenantId } = this.tenantWide(actor);
     const id = assertUuid('deliveryId', rawId);
