@@ -119,7 +119,7 @@ await runBench('bench-webhooks', 15 * 60_000, async (tdb) => {
     closers.push(() => owner.end({ timeout: 5 }));
     const receiver = await startReceiver(closers);
     // The app runs in production mode (https only, no private addresses); the receiver is plain http on 127.0.0.1.
-    const hooks = new WebhookService(s.webhooks.db, s.webhooks.clock, s.webhooks.audit, s.webhooks.pii, { ...s.webhooks.options, allowPrivateUrls: true, requireHttps: false });
+    const hooks = new WebhookService(s.webhooks.db, s.webhooks.clock, s.webhooks.audit, s.webhooks.pii, { ...s.webhooks.options, allowPrivateUrls: true, requireHttps: false }, s.webhooks.entitlements);
 
     // ---- part 1: throughput ------------------------------------------------------------------------------------
     const tenants: TenantActor[] = [firstActor];

@@ -11,6 +11,8 @@ import { getSchema } from './graphql/schema.js';
 import { BodyTooLarge, ClientClosed, readBody } from './http/body.js';
 import { healthz, readyz } from './http/health.js';
 import { jwksEndpoint, tokenEndpoint } from './http/oauth.js';
+import { stripeWebhook } from './http/stripe-webhook.js';
+import { rateLimitHeaders } from './modules/billing/rate-limit.service.js';
 import { sendError, sendJson } from './http/respond.js';
 import { accountLoaders } from './modules/accounts/account.loaders.js';
 import { contactPointsLoader, debtorDetailsLoader } from './modules/debtors/debtor.loaders.js';
@@ -62,6 +64,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     pii: deps.pii,
     onBackgroundError: (err) => logger.error({ err: safeError(err) }, 'background task failed'),
     onTokenFailure: (f) => logger.warn({ clientId: f.clientId, ip: f.ip, reason: f.reason }, 'token request refused'),
+    onBillingLog: (level, fields, msg) => logger[level](fields, msg),
   });
   services.lastUsed.start();
   const apollo = await createApollo(
@@ -103,6 +106,19 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         return sendError(res, 400, 'BAD_USER_INPUT', 'Request body is not valid JSON', requestId);
       }
     }
+    // Billing and rate limits come from what authentication read: no further query on the hot path.
+    const billing = services.billing.access(principal);
+    const rate = await services.rateLimiter.decide(principal, billing?.plan.limits.apiRequestsPerMinute ?? null);
+    if (rate) for (const [k, v] of Object.entries(rateLimitHeaders(rate))) res.setHeader(k, v);
+    if (rate && !rate.allowed) {
+      res.setHeader('retry-after', String(rate.reset));
+      req.resume();
+      return sendError(res, 429, 'RATE_LIMITED', `This ${principal.kind === 'agency' ? 'agency credential' : 'API key'} may make ${rate.limit} requests per minute on the ${billing!.plan.name} plan; retry in ${rate.reset} s`, requestId, {
+        retryAfter: rate.reset,
+        limit: rate.limit,
+        plan: billing!.plan.code,
+      });
+    }
     const actor: Actor = { principal, requestId, ip: clientIp(req), userAgent: req.headers['user-agent']?.slice(0, 512) ?? null };
     const headers = new HeaderMap();
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
@@ -113,6 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         httpGraphQLRequest: { method: req.method ?? 'POST', headers, search: url.search, body },
         context: async (): Promise<GraphQLContext> => ({
           actor,
+          billing,
           services,
           loaders: {
             // Nested fields: an agency reaches debtors' details through debtors:read grants and accounts (and
@@ -159,6 +176,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       else if (path === '/graphql' && (req.method === 'POST' || req.method === 'GET')) await graphql(req, res, requestId, log);
       else if (path === '/graphql') sendError(res, 405, 'BAD_USER_INPUT', 'Use POST (or GET for queries)', requestId);
       else if (path === '/oauth/token') await tokenEndpoint(req, res, services.agencyAuth, clientIp(req));
+      else if (path === '/webhooks/stripe') await stripeWebhook(req, res, services.billing, config.STRIPE_WEBHOOK_SECRET !== undefined);
       else if (path === '/.well-known/jwks.json') await jwksEndpoint(req, res, services.tokens);
       else sendJson(res, 404, { error: 'not found' });
     } catch (err) {
@@ -198,6 +216,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       server.closeAllConnections();
       await closed;
       await services.lastUsed.stop();
+      await services.rateLimiter.close();
       await apollo.stop();
     },
   };

@@ -8,8 +8,11 @@ import { startHarness, type Harness } from './harness.js';
 
 /** Global tables: no tenant_id column of their own. Still under RLS (checked below). */
 const GLOBAL_TABLES = new Set(['tenants']);
-/** Platform tables: not the app role's at all (no privilege, checked below); RLS forced, policies for the owner only. */
-const PLATFORM_TABLES = new Set(['signing_keys']);
+/**
+ * Platform tables: not the app role's at all (no privilege, checked below); RLS forced, policies for the owner
+ * (or the authentication functions' role: rate_limit_counters) only.
+ */
+const PLATFORM_TABLES = new Set(['signing_keys', 'stripe_events', 'rate_limit_counters']);
 /** The tables the foundation ships with; the catalog must contain at least these (guards against a vacuous pass). */
 const KNOWN_TABLES = ['tenants', 'api_keys', 'debtors', 'debtor_contact_points', 'audit_events', 'audit_heads'];
 

@@ -141,7 +141,9 @@ export async function startHarness(opts: { clock?: Clock; env?: Record<string, s
       cb();
     },
   });
-  const config = parseConfig({ NODE_ENV: 'test', PLATFORM_ADMIN_TOKEN: PLATFORM_TOKEN, LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '2000', ...opts.env });
+  // Tenants without a subscription get the enterprise plan here, so suites about other modules meet no plan
+  // limit; the billing suites choose their own plans and limits.
+  const config = parseConfig({ NODE_ENV: 'test', PLATFORM_ADMIN_TOKEN: PLATFORM_TOKEN, LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '2000', BILLING_DEFAULT_PLAN: 'enterprise', ...opts.env });
   const logger = createLogger(config.LOG_LEVEL, sink);
   const pii = new PiiCipher({ id: 'test1', key: randomBytes(32) });
   const app = await buildApp({ config, database: db.database, logger, pii, clock: opts.clock });

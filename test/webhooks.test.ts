@@ -1,3 +1,4 @@
+import { setPlan } from './billing-fixtures.js';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -152,13 +153,15 @@ describe('endpoints', () => {
     expect(ok(await t.gql(`{ webhookEndpoints { id version } }`)).webhookEndpoints).toEqual([{ id: endpoint.id, version: 1 }]);
   });
 
-  it('a tenant registers at most 20 endpoints', async () => {
+  it("a tenant registers at most its plan's endpoints (20 on growth), concurrency notwithstanding", async () => {
     const t = await h.tenant();
+    await setPlan(h, t.id, 'growth');
     await Promise.all(Array.from({ length: 22 }, (_, i) => t.gql(`mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }`, { i: { url: `https://h${i}.example.com/`, eventTypes: ['PAYMENT_RECORDED'] } })));
     expect(ok(await t.gql(`{ webhookEndpoints { id } }`)).webhookEndpoints).toHaveLength(20);
     const e = errorOf(await t.gql(`mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }`, { i: { url: 'https://one-more.example.com/', eventTypes: ['PAYMENT_RECORDED'] } }));
-    expect(e.code).toBe('CONFLICT');
-    expect(e.message).toMatch(/at most 20 webhook endpoints/);
+    expect(e.code).toBe('PLAN_LIMIT_EXCEEDED');
+    expect(e.message).toMatch(/^webhookEndpoints: the Growth plan allows 20 webhook endpoints, 20 in use, 1 more requested; the Enterprise plan \(enterprise\) allows 100/);
+    expect(e.ext).toMatchObject({ limit: 'webhookEndpoints', allowed: 20, usage: 20, requested: 1, plan: 'growth', upgradeTo: 'enterprise' });
   });
 });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PLAN_CODES, plansOverrideSchema } from './plans.js';
 
 const base64Key = z
   .string()
@@ -87,6 +88,41 @@ export const envSchema = z.object({
   WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).max(10_000).default(50),
   /** Delivered or given-up events, their deliveries and attempt logs are purged after this many days. */
   WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** The plan of a tenant that has never subscribed. */
+  BILLING_DEFAULT_PLAN: z.enum(PLAN_CODES).default('free'),
+  /** Overrides of the plan catalog by plan code (names, prices, Stripe price ids, limits); see src/config/plans.ts. */
+  BILLING_PLANS: plansOverrideSchema,
+  /** Days a past_due subscription keeps full access (with a warning) before the tenant becomes read-only. */
+  BILLING_GRACE_DAYS: z.coerce.number().int().min(0).max(90).default(7),
+  /** Where Stripe Checkout and the billing portal send the creditor back to. */
+  BILLING_RETURN_URL: z.string().url().default('http://localhost:4000/billing'),
+  /** Stripe: the secret API key (billing mutations and metering are off without it). */
+  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9]+$/, 'must be a Stripe secret or restricted key (sk_… or rk_…)').optional(),
+  /** Stripe: the signing secret of the webhook endpoint (POST /webhooks/stripe answers 404 without it). */
+  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, 'must be a webhook signing secret (whsec_…)').optional(),
+  /** Stripe: events signed longer ago than this are refused (replay protection). */
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
+  /** Stripe: the API's base URL; only tests and local mocks change it. */
+  STRIPE_API_URL: z
+    .string()
+    .url()
+    .refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be http(s)')
+    .default('https://api.stripe.com'),
+  STRIPE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  STRIPE_MAX_NETWORK_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
+  /** Stripe meters (event names) that usage is reported to. */
+  STRIPE_METER_CREDIT_CHECKS: z.string().regex(/^[a-z0-9_]{1,100}$/).default('arrears_credit_checks'),
+  STRIPE_METER_ACTIVE_ACCOUNTS: z.string().regex(/^[a-z0-9_]{1,100}$/).default('arrears_active_accounts'),
+  /**
+   * Where per-key request counters live. auto: Redis when REDIS_URL is set, else PostgreSQL when DATABASE_URL is
+   * set (the database is PostgreSQL), else process memory (the embedded default is one process). off: no rate limiting (an upstream gateway
+   * limits, or a benchmark's baseline).
+   */
+  RATE_LIMIT_STORE: z.enum(['auto', 'memory', 'postgres', 'redis', 'off']).default('auto'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
   /** Accrual batches in flight at once on PostgreSQL (each holds a pool connection). */
   LATE_FEE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
 });
@@ -106,6 +142,13 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
   }
   if (parsed.data.NODE_ENV === 'production' && parsed.data.WEBHOOK_ALLOW_PRIVATE_URLS) {
     throw new ConfigError('Invalid configuration:\n  WEBHOOK_ALLOW_PRIVATE_URLS: must not be true when NODE_ENV=production');
+  }
+  if (parsed.data.RATE_LIMIT_STORE === 'redis' && !parsed.data.REDIS_URL) {
+    throw new ConfigError('Invalid configuration:\n  REDIS_URL: required when RATE_LIMIT_STORE=redis');
+  }
+  if (parsed.data.NODE_ENV === 'production' && parsed.data.RATE_LIMIT_STORE === 'memory') {
+    // Each process would count alone: N processes would allow N times the plan's rate.
+    throw new ConfigError('Invalid configuration:\n  RATE_LIMIT_STORE: memory is per process; use postgres or redis when NODE_ENV=production');
   }
   if (parsed.data.NODE_ENV === 'production' && !parsed.data.DATABASE_URL) {
     // The embedded database is for demos and development; refusing here beats losing data silently.

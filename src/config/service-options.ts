@@ -1,11 +1,12 @@
 import type { ServiceDeps } from '../services.js';
 import type { Config } from './env.js';
+import { PlanCatalog } from './plans.js';
 
 /**
  * The configured settings of every service, for the API and the worker alike: a worker built with defaults
  * would assess fees, pull bureaus or deliver webhooks under other rules than the API it runs beside.
  */
-export function serviceOptions(config: Config): Pick<ServiceDeps, 'platformAdminToken' | 'lateFees' | 'agencyTokens' | 'credit' | 'webhooks'> {
+export function serviceOptions(config: Config): Pick<ServiceDeps, 'platformAdminToken' | 'lateFees' | 'agencyTokens' | 'credit' | 'webhooks' | 'billing'> {
   return {
     platformAdminToken: config.PLATFORM_ADMIN_TOKEN,
     lateFees: { previewHorizonDays: config.LATE_FEE_PREVIEW_HORIZON_DAYS, batchSize: config.LATE_FEE_BATCH_SIZE, concurrency: config.LATE_FEE_CONCURRENCY },
@@ -31,6 +32,23 @@ export function serviceOptions(config: Config): Pick<ServiceDeps, 'platformAdmin
       maxAgeHours: config.WEBHOOK_MAX_AGE_HOURS,
       disableAfterFailures: config.WEBHOOK_DISABLE_AFTER_FAILURES,
       retentionDays: config.WEBHOOK_RETENTION_DAYS,
+    },
+    billing: {
+      catalog: new PlanCatalog(config.BILLING_PLANS, config.BILLING_DEFAULT_PLAN),
+      options: {
+        graceDays: config.BILLING_GRACE_DAYS,
+        returnUrl: config.BILLING_RETURN_URL,
+        meters: { creditChecks: config.STRIPE_METER_CREDIT_CHECKS, activeAccounts: config.STRIPE_METER_ACTIVE_ACCOUNTS },
+      },
+      stripe: {
+        secretKey: config.STRIPE_SECRET_KEY ?? null,
+        webhookSecret: config.STRIPE_WEBHOOK_SECRET ?? null,
+        webhookToleranceSeconds: config.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
+        apiUrl: config.STRIPE_API_URL,
+        timeoutMs: config.STRIPE_TIMEOUT_MS,
+        maxNetworkRetries: config.STRIPE_MAX_NETWORK_RETRIES,
+      },
+      rateLimit: { store: config.RATE_LIMIT_STORE, redisUrl: config.REDIS_URL ?? null },
     },
   };
 }

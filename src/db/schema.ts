@@ -18,3 +18,4 @@ export * from '../modules/credit-checks/credit-check.table.js';
 export * from '../modules/compliance/contact.table.js';
 export * from '../modules/compliance/dispute.table.js';
 export * from '../modules/webhooks/webhook.table.js';
+export * from '../modules/billing/billing.table.js';

@@ -207,6 +207,7 @@ export async function seedDemo(services: Services, onKey?: (r: DemoResult) => vo
   };
   const { tenant, key } = await services.tenancy.createTenant(platform, { name: 'Demo Lending Co.', timeZone: 'Asia/Shanghai', keyName: 'Demo admin key' });
   const actor: TenantActor = { ...platform, principal: { ...platform.principal, tenantId: tenant.id } };
+  await services.billing.assignPlan(tenant.id, 'growth', 'demo tenant');
   const list = demoDebtors();
   // Hand the key over before the slower part, so an interrupted seed still leaves a usable key behind.
   onKey?.({ tenantId: tenant.id, apiKey: key.secret, debtors: 0 });

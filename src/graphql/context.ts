@@ -9,6 +9,7 @@ import type { LateFeeLoaders } from '../modules/fees/late-fee.loaders.js';
 import type { PlanLoaders } from '../modules/plans/plan.loaders.js';
 import type { AgencyLoaders } from '../modules/agencies/agency.loaders.js';
 import type { CreditCheckLoaders } from '../modules/credit-checks/credit-check.loaders.js';
+import type { AccessState } from '../modules/billing/subscription.logic.js';
 import type { ComplianceLoaders } from '../modules/compliance/compliance.loaders.js';
 
 export interface Loaders extends AccountLoaders, LateFeeLoaders, PlanLoaders, AgencyLoaders, CreditCheckLoaders, ComplianceLoaders {
@@ -19,6 +20,8 @@ export interface Loaders extends AccountLoaders, LateFeeLoaders, PlanLoaders, Ag
 
 export interface GraphQLContext {
   actor: Actor;
+  /** The tenant's billing access for this request (null for the platform operator). */
+  billing: AccessState | null;
   services: Services;
   loaders: Loaders;
 }

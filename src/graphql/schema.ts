@@ -19,6 +19,7 @@ import { CreditCheckResolver, CreditReportResolver, DebtorRiskResolver } from '.
 import { WebhookResolver } from '../modules/webhooks/webhook.resolver.js';
 import { ContactResolver, DebtorContactPreferencesResolver } from '../modules/compliance/contact.resolver.js';
 import { AccountComplianceResolver, DisputeResolver, PlanDisputeResolver } from '../modules/compliance/dispute.resolver.js';
+import { BillingResolver } from '../modules/billing/billing.resolver.js';
 import { authChecker } from './auth-checker.js';
 
 let cached: Promise<GraphQLSchema> | null = null;
@@ -61,6 +62,7 @@ export function getSchema(): Promise<GraphQLSchema> {
       DebtorRiskResolver,
       AuditResolver,
       WebhookResolver,
+      BillingResolver,
       ContactResolver,
       DebtorContactPreferencesResolver,
       DisputeResolver,

@@ -6,7 +6,12 @@ export class BodyTooLarge extends Error {}
 export class ClientClosed extends Error {}
 
 /** Reads the body up to `limit` bytes; stops reading (and rejects) as soon as it is over. */
-export function readBody(req: IncomingMessage, limit: number): Promise<string> {
+export async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return (await readRawBody(req, limit)).toString('utf8');
+}
+
+/** The body's exact bytes (a signature is computed over them, not over a re-decoded string). */
+export function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
@@ -35,7 +40,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

@@ -48,6 +48,13 @@ export async function runTenantJobs(db: Database, services: Services, log: Logge
         },
       ],
       [
+        'usage reports to Stripe',
+        async () => {
+          const u = await services.billing.reportUsage(tenant_id);
+          if (u.queued || u.sent || u.failed) log.info({ tenantId: tenant_id, ...u }, 'usage reported');
+        },
+      ],
+      [
         'delinquency and alerts',
         async () => {
           const d = await services.delinquency.refresh(actor);

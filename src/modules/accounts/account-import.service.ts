@@ -6,6 +6,7 @@ import { AppError } from '../../shared/errors.js';
 import { assertUuid, uuidv7 } from '../../shared/ids.js';
 import { BIGINT_MAX, parseDecimalAmount } from '../../shared/money.js';
 import { email as checkEmail, isCalendarDate, lineText, phoneE164, Problems } from '../../shared/validation.js';
+import { planLimitError, type Entitlements } from '../billing/entitlement.service.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { debtorContactPoints, debtors } from '../debtors/debtor.table.js';
 import { debtorSearchColumns } from '../debtors/debtor.search.js';
@@ -187,6 +188,7 @@ export class AccountImportService {
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly audit: AuditService,
+    private readonly entitlements: Entitlements,
   ) {}
 
   /** The portfolio (in the actor's reach) and today's date in the tenant's zone. */
@@ -313,6 +315,25 @@ export class AccountImportService {
     }
     rows = rows.filter((r) => !refused.has(r.line));
     if (!rows.length) return counts;
+
+    // The plan's active-account limit: new accounts beyond it are refused row by row (before any debtor is
+    // written for them); an atomic import is then refused whole, by the caller.
+    const fresh = [...new Set(rows.filter((r) => !existingByRef.has(r.accountRef)).map((r) => r.accountRef))];
+    if (fresh.length) {
+      const h = await this.entitlements.headroom(tx, tenantId, 'activeAccounts');
+      if (h.allowed !== null && h.usage + fresh.length > h.allowed) {
+        const room = Math.max(0, h.allowed - h.usage);
+        const over = new Set(fresh.slice(room));
+        const message = planLimitError(this.entitlements.catalog, h.plan, 'activeAccounts', h.usage, fresh.length).message.replace(/^activeAccounts: /, 'plan limit: ');
+        for (const r of rows) {
+          if (!over.has(r.accountRef)) continue;
+          counts.errors.push({ line: r.line, field: 'account_external_ref', message });
+          refused.add(r.line);
+        }
+        rows = rows.filter((r) => !refused.has(r.line));
+        if (!rows.length) return counts;
+      }
+    }
 
     // Debtors: one row per reference (the first row naming it wins), created or updated.
     const byRef = new Map<string, CleanImportRow>();

@@ -9,6 +9,7 @@ import { assertUuid, uuidv7 } from '../../shared/ids.js';
 import { BIGINT_MAX, BIGINT_MIN, isCurrency, parseMinorUnits } from '../../shared/money.js';
 import { freeText, isCalendarDate, lineText, Problems, uuidField } from '../../shared/validation.js';
 import { disputeRepository } from '../compliance/dispute.repository.js';
+import type { Entitlements } from '../billing/entitlement.service.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { debtorRepository } from '../debtors/debtor.repository.js';
 import type { TenantActor } from '../tenancy/principal.js';
@@ -98,6 +99,7 @@ export class AccountService {
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly audit: AuditService,
+    private readonly entitlements: Entitlements,
   ) {}
 
   private today(tx: Tx, tenantId: string): Promise<string> {
@@ -140,6 +142,7 @@ export class AccountService {
         if (portfolio.currency !== currency) throw AppError.badInput('input.currency', `must match the portfolio's currency ${portfolio.currency}`);
         const debtor = await debtorRepository.find(tx, s.tenantId, debtorId);
         if (!debtor) throw AppError.notFound('Debtor', debtorId);
+        await this.entitlements.ensure(tx, s.tenantId, 'activeAccounts', 1);
         const id = uuidv7();
         const [row] = await accountRepository.insertMany(tx, s.tenantId, [
           {

@@ -8,6 +8,7 @@ import { parseClientId, secretLooksValid } from './agency-credential.format.js';
 import { agencyRepository, type SessionGrant } from './agency.repository.js';
 import { AGENCY_SCOPES, type AgencyScope } from './agency.table.js';
 import type { TokenService } from './token.service.js';
+import { billingSnapshot, windowStart } from '../billing/subscription.logic.js';
 
 /** RFC 6749 §5.2 error, with the HTTP status and (for throttling) how long to wait. */
 export class OAuthError extends Error {
@@ -60,6 +61,8 @@ export class AgencyAuthService {
     private readonly tokens: TokenService,
     private readonly limits: { perClient: AttemptLimiter; perIp: AttemptLimiter },
     private readonly onFailure: (f: TokenFailure) => void = () => {},
+    /** Count each request in the database with the session lookup (the PostgreSQL rate-limit store). */
+    private readonly countRequests = false,
   ) {}
 
   async token(req: TokenRequest): Promise<TokenResponse> {
@@ -91,7 +94,7 @@ export class AgencyAuthService {
     if (found.agency_status !== 'active') throw fail(401, 'invalid_client', `The agency is ${found.agency_status}`, 'agency not active', clientKey);
     if (found.tenant_status !== 'active') throw fail(401, 'invalid_client', 'The creditor account is suspended', 'tenant not active', clientKey);
 
-    const grants = await agencyRepository.sessionGrants(this.db, parsed.tenantId, found.agency_id, found.credential_id);
+    const grants = await agencyRepository.sessionGrants(this.db, parsed.tenantId, found.agency_id, found.credential_id, null);
     if (!grants.length) throw fail(400, 'unauthorized_client', 'The agency has no active portfolio grant', 'no active grant');
     const granted = new Set(grants.flatMap(grantScopes));
     let scopes = [...granted];
@@ -111,9 +114,13 @@ export class AgencyAuthService {
     return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope: scopes.join(' ') };
   }
 
+  private rateWindow(): Date | null {
+    return this.countRequests ? windowStart(this.clock.now()) : null;
+  }
+
   async principal(token: string): Promise<Principal> {
     const claims = await this.tokens.verify(token);
-    const rows = await agencyRepository.sessionGrants(this.db, claims.tenantId, claims.agencyId, claims.credentialId);
+    const rows = await agencyRepository.sessionGrants(this.db, claims.tenantId, claims.agencyId, claims.credentialId, this.rateWindow());
     const inToken = new Set(claims.grantIds);
     const tokenScopes = new Set(claims.scopes);
     const byScope = new Map<AgencyScope, string[]>();
@@ -140,6 +147,8 @@ export class AgencyAuthService {
       scopes: new Set(),
       portfolioIds: [...portfolios].sort(),
       agencyScopes: byScope,
+      billing: billingSnapshot(rows[0]!),
+      ...(rows[0]!.hits != null ? { rateHits: Number(rows[0]!.hits) } : {}),
     };
   }
 }

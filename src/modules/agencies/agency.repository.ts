@@ -21,6 +21,10 @@ export interface SessionGrant {
   grant_id: string;
   portfolio_id: string;
   scopes: string[] | string;
+  plan_code: string | null;
+  billing_status: string | null;
+  past_due_since: Date | string | null;
+  hits: number | null;
 }
 
 /** A grant that is open and not past its window (it may start later). */
@@ -123,8 +127,9 @@ export const agencyRepository = {
   },
 
   /** The grants an agency's credential may use right now (empty: the token is dead). */
-  async sessionGrants(db: Database, tenantId: string, agencyId: string, credentialId: string): Promise<SessionGrant[]> {
-    return db.query<SessionGrant & Record<string, unknown>>('select * from arrears_agency_session($1, $2, $3)', [tenantId, agencyId, credentialId]);
+  /** The session's grants, each row also carrying the tenant's subscription and (given a window) the credential's request count. */
+  async sessionGrants(db: Database, tenantId: string, agencyId: string, credentialId: string, window: Date | null): Promise<SessionGrant[]> {
+    return db.query<SessionGrant & Record<string, unknown>>('select * from arrears_agency_session_billed($1, $2, $3, $4)', [tenantId, agencyId, credentialId, window?.toISOString() ?? null]);
   },
 
   // Grants

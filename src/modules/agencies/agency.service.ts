@@ -7,6 +7,7 @@ import { email, lineText, phoneE164, Problems, uuidField } from '../../shared/va
 import { portfolioRepository } from '../accounts/portfolio.repository.js';
 import { scopeOf } from '../accounts/scope.js';
 import { webhookEventRepository } from '../webhooks/webhook-event.repository.js';
+import type { Entitlements } from '../billing/entitlement.service.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { TenantActor } from '../tenancy/principal.js';
 import { clientIdOf, generateClientCredentials } from './agency-credential.format.js';
@@ -62,6 +63,7 @@ export class AgencyService {
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly audit: AuditService,
+    private readonly entitlements: Entitlements,
   ) {}
 
   /** Agency management belongs to keys that see the whole tenant: a portfolio-scoped key could place what it cannot see. */
@@ -275,6 +277,8 @@ export class AgencyService {
           grantId: g.id,
         });
       }
+      // A replaced grant keeps its seat; only portfolios newly placed take one.
+      await this.entitlements.ensure(tx, s.tenantId, 'agencySeats', portfolioIds.length - open.length);
       const replaced = await agencyRepository.endGrants(tx, s.tenantId, open.map((g) => g.id), 'recalled', actor.principal.actorId, 'replaced by a new grant');
       await agencyRepository.endGrantPlacements(tx, s.tenantId, replaced.map((g) => g.id), 'replaced');
       const rows = await agencyRepository.insertGrants(

@@ -8,6 +8,7 @@ import { isCurrency, parseMinorUnits } from '../../shared/money.js';
 import type { PiiCipher } from '../../shared/pii-crypto.js';
 import { lineText, Problems } from '../../shared/validation.js';
 import { scopeOf } from '../accounts/scope.js';
+import type { Entitlements } from '../billing/entitlement.service.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { debtorRepository, type DebtorRow } from '../debtors/debtor.repository.js';
 import type { DebtorService } from '../debtors/debtor.service.js';
@@ -110,6 +111,7 @@ export class CreditCheckService {
     private readonly audit: AuditService,
     private readonly pii: PiiCipher,
     private readonly debtors: DebtorService,
+    private readonly entitlements: Entitlements,
     private readonly options: CreditCheckOptions = DEFAULT_CREDIT_OPTIONS,
   ) {
     this.breakers = new CircuitBreakers(options.breakerThreshold, options.breakerOpenMs);
@@ -315,8 +317,10 @@ export class CreditCheckService {
         const other = await creditCheckRepository.pendingFor(tx, s.tenantId, r.debtorId, r.purpose, r.pullType);
         return { join: other?.id ?? null } as const;
       }
+      // A pull takes its unit of the month's allowance with its intent; a failed pull gives it back below.
+      const usagePeriod = await this.entitlements.consumeCreditCheck(tx, s.tenantId, now);
       await this.audit.record(tx, actor, { action: 'credit_check.request', entityType: 'debtor', entityId: r.debtorId, before: null, after: { checkId: pending.id, purpose: r.purpose, pullType: r.pullType, consentReference: r.consent, bureau: bureau.name } });
-      return { pending, bureau, subject, retention: settings.retentionDays } as const;
+      return { pending, bureau, subject, retention: settings.retentionDays, usagePeriod } as const;
     });
     if ('done' in prep) return prep.done!;
     if ('join' in prep) return this.awaitOther(actor, prep.join ?? null, r);
@@ -396,6 +400,7 @@ export class CreditCheckService {
         return check;
       }
       const e = outcome.error!;
+      await this.entitlements.releaseCreditCheck(tx, s.tenantId, prep.usagePeriod);
       const circuit = (e as BureauError & { circuit?: boolean }).circuit === true;
       const check = await creditCheckRepository.finishCheck(tx, s.tenantId, pending.id, {
         status: 'failed',

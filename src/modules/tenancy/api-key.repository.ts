@@ -13,6 +13,11 @@ export interface KeyVerification {
   expires_at: Date | string | null;
   revoked_at: Date | string | null;
   tenant_status: string;
+  plan_code: string | null;
+  billing_status: string | null;
+  past_due_since: Date | string | null;
+  /** Requests in the window, when the lookup counted (p_window given and the secret matched). */
+  hits: number | null;
 }
 
 export const apiKeyRepository = {
@@ -65,9 +70,17 @@ export const apiKeyRepository = {
       where k.tenant_id = ${tenantId} and k.id = v.id and (k.last_used_at is null or k.last_used_at < v.at)`);
   },
 
-  /** Before a tenant is known: a SECURITY DEFINER function returns one key's verification data. */
-  async lookupForAuth(db: Database, tenantId: string, publicId: string): Promise<KeyVerification | null> {
-    const rows = await db.query<KeyVerification & Record<string, unknown>>('select * from arrears_authenticate_api_key($1, $2)', [tenantId, publicId]);
+  /**
+   * Before a tenant is known: a SECURITY DEFINER function returns one key's verification data and its tenant's
+   * subscription, and (given a window) counts the request against the key's rate limit, in one statement.
+   */
+  async lookupForAuth(db: Database, tenantId: string, publicId: string, secretHash: string, window: Date | null): Promise<KeyVerification | null> {
+    const rows = await db.query<KeyVerification & Record<string, unknown>>('select * from arrears_authenticate_api_key_billed($1, $2, $3, $4)', [
+      tenantId,
+      publicId,
+      secretHash,
+      window?.toISOString() ?? null,
+    ]);
     return rows[0] ?? null;
   },
 };

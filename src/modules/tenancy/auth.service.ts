@@ -7,6 +7,7 @@ import { apiKeyRepository } from './api-key.repository.js';
 import type { LastUsedTracker } from './last-used.tracker.js';
 import { SCOPES, type Principal, type Scope } from './principal.js';
 import type { AgencyAuthService } from '../agencies/agency-auth.service.js';
+import { billingSnapshot, windowStart } from '../billing/subscription.logic.js';
 
 /** A compact JWS: three base64url segments. API keys (ark_…) and the platform token never look like one. */
 const JWT_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
@@ -21,6 +22,8 @@ export class AuthService {
     private readonly lastUsed: LastUsedTracker,
     platformAdminToken: string | undefined,
     private readonly agencies: AgencyAuthService,
+    /** Count each request in the database with the key lookup (the PostgreSQL rate-limit store). */
+    private readonly countRequests = false,
   ) {
     this.platformTokenDigest = platformAdminToken ? createHash('sha256').update(platformAdminToken).digest() : null;
   }
@@ -44,7 +47,8 @@ export class AuthService {
   private async apiKey(token: string): Promise<Principal> {
     const parsed = parseApiKey(token);
     if (!parsed) throw AppError.unauthenticated('Malformed API key');
-    const found = await apiKeyRepository.lookupForAuth(this.db, parsed.tenantId, parsed.publicId);
+    const window = this.countRequests ? windowStart(this.clock.now()) : null;
+    const found = await apiKeyRepository.lookupForAuth(this.db, parsed.tenantId, parsed.publicId, hashApiKey(token), window);
     // One message for unknown, wrong-secret, revoked and expired keys alike would hide useful facts from
     // the key's owner; revoked/expired are only reported once the secret matched, so nothing leaks.
     if (!found || !hashesEqual(found.secret_hash, hashApiKey(token))) throw AppError.unauthenticated('Invalid API key');
@@ -54,7 +58,8 @@ export class AuthService {
     if (found.tenant_status !== 'active') throw AppError.unauthenticated('Tenant is suspended');
     this.lastUsed.mark(parsed.tenantId, found.key_id, now);
     const scopes = new Set(found.scopes.filter((s): s is Scope => (SCOPES as readonly string[]).includes(s)));
-    const principal: Principal = { kind: 'api_key', tenantId: parsed.tenantId, actorId: found.key_id, scopes };
+    const principal: Principal = { kind: 'api_key', tenantId: parsed.tenantId, actorId: found.key_id, scopes, billing: billingSnapshot(found) };
+    if (found.hits != null) principal.rateHits = Number(found.hits);
     if (found.portfolio_ids) principal.portfolioIds = parsePgUuidArray(found.portfolio_ids);
     return principal;
   }

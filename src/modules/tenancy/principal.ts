@@ -2,6 +2,7 @@ export const SCOPES = ['read', 'write', 'admin', 'pii:reveal'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 import type { AgencyScope } from '../agencies/agency.table.js';
+import type { BillingSnapshot } from '../billing/subscription.logic.js';
 
 export type PrincipalKind = 'api_key' | 'agency' | 'platform' | 'system';
 
@@ -18,6 +19,10 @@ export interface Principal {
   agencyScopes?: ReadonlyMap<AgencyScope, readonly string[]>;
   /** Agency principals: the client credential the token was issued to (revoking it ends the token). */
   credentialId?: string;
+  /** The tenant's subscription as authentication read it (tenant principals). */
+  billing?: BillingSnapshot;
+  /** Requests counted in this minute's window by the key lookup itself (the PostgreSQL rate-limit store). */
+  rateHits?: number;
 }
 
 /** The principal plus where the request came from: what an audit event records. */

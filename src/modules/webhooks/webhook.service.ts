@@ -4,6 +4,7 @@ import { AppError } from '../../shared/errors.js';
 import { assertUuid, uuidv7 } from '../../shared/ids.js';
 import type { PiiCipher } from '../../shared/pii-crypto.js';
 import { lineText, Problems } from '../../shared/validation.js';
+import type { Entitlements } from '../billing/entitlement.service.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { TenantActor } from '../tenancy/principal.js';
 import { checkReceiverUrl } from './webhook.logic.js';
@@ -26,7 +27,6 @@ export interface WebhookOptions {
 export const DEFAULT_WEBHOOK_OPTIONS: WebhookOptions = { allowPrivateUrls: false, requireHttps: true, timeoutMs: 10_000, maxAgeHours: 72, disableAfterFailures: 50, retentionDays: 30 };
 
 /** Endpoints a tenant may register (disabled ones count: update and re-enable one instead of adding another). */
-export const MAX_ENDPOINTS = 20;
 /** After a rotation the previous secret keeps signing this long, so receivers can switch over without dropping events. */
 export const ROTATION_OVERLAP_MS = 24 * 3_600_000;
 const MAX_DESCRIPTION = 500;
@@ -71,6 +71,7 @@ export class WebhookService {
     readonly audit: AuditService,
     readonly pii: PiiCipher,
     readonly options: WebhookOptions,
+    readonly entitlements: Entitlements,
   ) {}
 
   private tenantWide(actor: TenantActor): { tenantId: string } {
@@ -126,9 +127,8 @@ export class WebhookService {
     const secret = generateSecret();
     const sealed = this.seal(tenantId, id, secret);
     return this.db.tenant({ tenantId }, async (tx) => {
-      await webhookRepository.lockEndpoints(tx, tenantId);
-      const n = await webhookRepository.countEndpoints(tx, tenantId);
-      if (n >= MAX_ENDPOINTS) throw AppError.conflict(`A tenant may register at most ${MAX_ENDPOINTS} webhook endpoints; update or re-enable an existing one instead`, { limit: MAX_ENDPOINTS });
+      // Disabled endpoints count too: re-enabling one must not exceed the plan.
+      await this.entitlements.ensure(tx, tenantId, 'webhookEndpoints', 1);
       const endpoint = await webhookRepository.insertEndpoint(tx, tenantId, { id, url, description, eventTypes, secretCiphertext: sealed.ciphertext, secretKeyId: sealed.keyId });
       await this.audit.record(tx, actor, { action: 'webhook_endpoint.create', entityType: 'webhook_endpoint', entityId: id, before: null, after: auditView(endpoint, this.clock.now()) });
       return { endpoint, secret };

@@ -1,0 +1,121 @@
+import { Redis } from 'ioredis';
+import type { Clock } from '../../shared/clock.js';
+import type { Principal } from '../tenancy/principal.js';
+import { RATE_WINDOW_MS, windowStart } from './subscription.logic.js';
+
+export type RateLimitMode = 'off' | 'memory' | 'postgres' | 'redis';
+
+/** Counts requests per subject in a window and returns the count including this one. */
+export interface RateCounterStore {
+  hit(tenantId: string, subject: string, window: Date): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** The embedded default: one process, so its memory is the whole truth. */
+export class MemoryCounterStore implements RateCounterStore {
+  private readonly counts = new Map<string, { window: number; hits: number }>();
+
+  async hit(tenantId: string, subject: string, window: Date): Promise<number> {
+    const key = `${tenantId}:${subject}`;
+    const w = window.getTime();
+    const c = this.counts.get(key);
+    if (c && c.window === w) return ++c.hits;
+    if (c && c.window > w) return ++c.hits; // a request stamped just before a newer one: count it in the newer window
+    if (this.counts.size > 50_000) this.prune(w);
+    this.counts.set(key, { window: w, hits: 1 });
+    return 1;
+  }
+
+  private prune(current: number): void {
+    for (const [k, v] of this.counts) if (v.window < current) this.counts.delete(k);
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Shared by every process through Redis: INCR and PEXPIRE pipelined, one round trip. */
+export class RedisCounterStore implements RateCounterStore {
+  private readonly redis: Redis;
+
+  constructor(url: string) {
+    // Fail fast rather than queue commands while Redis is away: the limiter then lets requests through.
+    this.redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000, lazyConnect: false });
+    this.redis.on('error', () => {});
+  }
+
+  async hit(tenantId: string, subject: string, window: Date): Promise<number> {
+    const key = `arrears:rl:${tenantId}:${subject}:${window.getTime()}`;
+    const out = await this.redis.multi().incr(key).pexpire(key, RATE_WINDOW_MS * 2).exec();
+    const incr = out?.[0];
+    if (!incr || incr[0]) throw incr?.[0] ?? new Error('redis transaction aborted');
+    return Number(incr[1]);
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
+  }
+}
+
+export interface RateDecision {
+  limit: number;
+  remaining: number;
+  /** Seconds until the window resets. */
+  reset: number;
+  allowed: boolean;
+}
+
+/**
+ * Requests per minute per API key or agency credential, from the tenant's plan: fixed one-minute windows on
+ * the shared clock. On PostgreSQL the count comes from the key lookup itself (no extra round trip); with
+ * Redis it is one pipelined round trip; in memory it is free.
+ */
+export class RateLimiter {
+  constructor(
+    readonly mode: RateLimitMode,
+    private readonly clock: Clock,
+    private readonly store: RateCounterStore | null,
+    private readonly onStoreError: (err: unknown) => void,
+  ) {}
+
+  get countsInDatabase(): boolean {
+    return this.mode === 'postgres';
+  }
+
+  /** Null when nothing limits this principal (rate limiting off, the platform operator, an unlimited plan). */
+  async decide(principal: Principal, limit: number | null): Promise<RateDecision | null> {
+    if (this.mode === 'off' || limit === null || principal.tenantId === null) return null;
+    const subject = principal.kind === 'agency' ? `credential:${principal.credentialId}` : principal.kind === 'api_key' ? `key:${principal.actorId}` : null;
+    if (!subject) return null;
+    const now = this.clock.now();
+    const window = windowStart(now);
+    let hits: number;
+    if (this.mode === 'postgres') {
+      if (principal.rateHits === undefined) return null;
+      hits = principal.rateHits;
+    } else {
+      try {
+        hits = await this.store!.hit(principal.tenantId, subject, window);
+      } catch (err) {
+        // A limiter outage must not become an API outage: let the request through, and say so in the logs.
+        this.onStoreError(err);
+        return null;
+      }
+    }
+    const reset = Math.max(1, Math.ceil((window.getTime() + RATE_WINDOW_MS - now.getTime()) / 1000));
+    return { limit, remaining: Math.max(0, limit - hits), reset, allowed: hits <= limit };
+  }
+
+  async close(): Promise<void> {
+    await this.store?.close();
+  }
+}
+
+/** The standard headers (draft-ietf-httpapi-ratelimit-headers), in the widely deployed three-field form plus the policy. */
+export function rateLimitHeaders(d: RateDecision): Record<string, string> {
+  return {
+    'ratelimit-limit': String(d.limit),
+    'ratelimit-remaining': String(d.remaining),
+    'ratelimit-reset': String(d.reset),
+    'ratelimit-policy': `${d.limit};w=${RATE_WINDOW_MS / 1000}`,
+  };
+}

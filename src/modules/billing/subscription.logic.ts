@@ -1,0 +1,176 @@
+import type { Plan, PlanCatalog } from '../../config/plans.js';
+import type { SubscriptionStatus } from './billing.table.js';
+
+/** What authentication learns about a tenant's subscription (null fields: never subscribed). */
+export interface BillingSnapshot {
+  planCode: string | null;
+  status: SubscriptionStatus | null;
+  pastDueSince: Date | null;
+}
+
+/** The snapshot from an authentication function's row (the tenant has no subscription row: all null). */
+export function billingSnapshot(row: { plan_code: string | null; billing_status: string | null; past_due_since: Date | string | null }): BillingSnapshot {
+  return {
+    planCode: row.plan_code,
+    status: (row.billing_status as SubscriptionStatus | null) ?? null,
+    pastDueSince: row.past_due_since === null ? null : new Date(row.past_due_since),
+  };
+}
+
+export type AccessMode = 'full' | 'grace' | 'read_only';
+
+export interface AccessState {
+  plan: Plan;
+  status: SubscriptionStatus;
+  mode: AccessMode;
+  /** past_due: when the grace period ends (full access until then). */
+  graceEndsAt: Date | null;
+  /** Why the tenant is read-only or warned, in words a creditor's engineer can act on. */
+  reason: string | null;
+}
+
+const READ_ONLY: Partial<Record<SubscriptionStatus, string>> = {
+  canceled: 'the subscription is canceled',
+  unpaid: 'the subscription is unpaid',
+  incomplete_expired: 'the subscription was never paid and has expired',
+  paused: 'the subscription is paused',
+};
+
+/**
+ * Full access, a grace period with a warning, or read-only. Billing never deletes or hides data: read-only
+ * refuses mutations only. A subscription whose first payment has not completed (`incomplete`) keeps the tenant
+ * on its previous footing: the plan it had is what it has paid for.
+ */
+export function accessState(s: BillingSnapshot, catalog: PlanCatalog, graceDays: number, now: Date): AccessState {
+  const status: SubscriptionStatus = s.status ?? 'none';
+  const plan = catalog.get(status === 'incomplete' ? null : s.planCode);
+  if (status === 'past_due') {
+    const since = s.pastDueSince ?? now;
+    const graceEndsAt = new Date(since.getTime() + graceDays * 86_400_000);
+    if (graceEndsAt > now) {
+      return { plan, status, mode: 'grace', graceEndsAt, reason: `the last payment failed; pay by ${graceEndsAt.toISOString()} to keep write access` };
+    }
+    return { plan, status, mode: 'read_only', graceEndsAt, reason: `payment is overdue and the grace period ended ${graceEndsAt.toISOString()}` };
+  }
+  const ro = READ_ONLY[status];
+  if (ro) return { plan, status, mode: 'read_only', graceEndsAt: null, reason: ro };
+  return { plan, status, mode: 'full', graceEndsAt: null, reason: null };
+}
+
+/** The fixed one-minute window a request falls in (shared by every process through the same clock). */
+export const RATE_WINDOW_MS = 60_000;
+export function windowStart(now: Date): Date {
+  return new Date(Math.floor(now.getTime() / RATE_WINDOW_MS) * RATE_WINDOW_MS);
+}
+
+// --- Stripe events → subscription state ------------------------------------------------------------------
+
+export interface SubscriptionState {
+  planCode: string;
+  status: SubscriptionStatus;
+  stripeCustomerId: string | null;
+  stripeSubscriptionId: string | null;
+  currentPeriodEnd: Date | null;
+  cancelAtPeriodEnd: boolean;
+  pastDueSince: Date | null;
+  /** Stripe time of the state applied; older events are stale. */
+  stateAt: Date | null;
+}
+
+export type BillingEvent =
+  | { kind: 'checkout'; at: Date; customerId: string | null; subscriptionId: string | null; planCode: string | null; paid: boolean }
+  | {
+      kind: 'subscription';
+      at: Date;
+      customerId: string | null;
+      subscriptionId: string;
+      status: SubscriptionStatus;
+      planCode: string | null;
+      currentPeriodEnd: Date | null;
+      cancelAtPeriodEnd: boolean;
+    }
+  | { kind: 'invoice_paid' | 'invoice_failed'; at: Date; customerId: string | null; subscriptionId: string | null };
+
+export type EventOutcome = 'applied' | 'unchanged' | 'stale';
+
+/** Statuses after which a subscription never comes back (Stripe starts a new one instead). */
+const TERMINAL: ReadonlySet<SubscriptionStatus> = new Set(['canceled', 'incomplete_expired']);
+const isLive = (s: SubscriptionState) => s.stripeSubscriptionId !== null && !TERMINAL.has(s.status) && s.status !== 'none';
+
+function same(a: SubscriptionState, b: SubscriptionState): boolean {
+  return (
+    a.planCode === b.planCode &&
+    a.status === b.status &&
+    a.stripeCustomerId === b.stripeCustomerId &&
+    a.stripeSubscriptionId === b.stripeSubscriptionId &&
+    (a.currentPeriodEnd?.getTime() ?? null) === (b.currentPeriodEnd?.getTime() ?? null) &&
+    a.cancelAtPeriodEnd === b.cancelAtPeriodEnd &&
+    (a.pastDueSince?.getTime() ?? null) === (b.pastDueSince?.getTime() ?? null)
+  );
+}
+
+/**
+ * The state after `e`, judged by Stripe's timestamps and the object's own state rather than arrival order: an
+ * event older than the state applied is stale; a canceled subscription never revives; an event about another
+ * subscription than the live one is stale. Ties (one-second resolution) go to the later arrival.
+ */
+export function applyEvent(cur: SubscriptionState, e: BillingEvent): { next: SubscriptionState; outcome: EventOutcome; reason: string | null } {
+  const customer = cur.stripeCustomerId ?? e.customerId;
+  const older = cur.stateAt !== null && e.at < cur.stateAt;
+  const done = (next: SubscriptionState, reason: string | null = null) => ({ next, outcome: same(cur, next) ? ('unchanged' as const) : ('applied' as const), reason });
+  const stale = (reason: string) => {
+    // The customer id is a fact whatever the order: keep it.
+    const next = { ...cur, stripeCustomerId: customer };
+    return { next, outcome: same(cur, next) ? ('stale' as const) : ('applied' as const), reason };
+  };
+
+  switch (e.kind) {
+    case 'checkout': {
+      if (e.subscriptionId && cur.stripeSubscriptionId === e.subscriptionId && cur.stateAt !== null) {
+        // The subscription's own events already said more than "checkout completed".
+        return stale('the subscription has newer state');
+      }
+      if (isLive(cur) && cur.stripeSubscriptionId !== e.subscriptionId && older) return stale('a newer subscription is live');
+      return done({
+        ...cur,
+        stripeCustomerId: customer,
+        stripeSubscriptionId: e.subscriptionId ?? cur.stripeSubscriptionId,
+        planCode: e.planCode ?? cur.planCode,
+        status: e.paid ? 'active' : 'incomplete',
+        pastDueSince: null,
+        stateAt: e.at,
+      });
+    }
+    case 'subscription': {
+      if (cur.stripeSubscriptionId && cur.stripeSubscriptionId !== e.subscriptionId) {
+        if (isLive(cur) && (TERMINAL.has(e.status) || older)) return stale(`subscription ${e.subscriptionId} is not the live one (${cur.stripeSubscriptionId})`);
+      } else if (cur.stripeSubscriptionId === e.subscriptionId) {
+        if (TERMINAL.has(cur.status) && !TERMINAL.has(e.status)) return stale('the subscription has ended; an ended subscription does not revive');
+        if (older) return stale('an older state of the subscription');
+      }
+      const pastDue = e.status === 'past_due' || e.status === 'unpaid';
+      return done({
+        ...cur,
+        stripeCustomerId: customer,
+        stripeSubscriptionId: e.subscriptionId,
+        planCode: e.planCode ?? cur.planCode,
+        status: e.status,
+        currentPeriodEnd: e.currentPeriodEnd,
+        cancelAtPeriodEnd: e.cancelAtPeriodEnd,
+        pastDueSince: pastDue ? (cur.pastDueSince ?? e.at) : null,
+        stateAt: e.at,
+      });
+    }
+    case 'invoice_failed':
+    case 'invoice_paid': {
+      if (e.subscriptionId && cur.stripeSubscriptionId && e.subscriptionId !== cur.stripeSubscriptionId) return stale(`invoice of subscription ${e.subscriptionId}, not the live one`);
+      if (older) return stale('older than the state applied');
+      if (e.kind === 'invoice_failed') {
+        if (cur.status !== 'active' && cur.status !== 'trialing') return done({ ...cur, stripeCustomerId: customer });
+        return done({ ...cur, stripeCustomerId: customer, status: 'past_due', pastDueSince: cur.pastDueSince ?? e.at, stateAt: e.at });
+      }
+      if (cur.status !== 'past_due' && cur.status !== 'unpaid') return done({ ...cur, stripeCustomerId: customer });
+      return done({ ...cur, stripeCustomerId: customer, status: 'active', pastDueSince: null, stateAt: e.at });
+    }
+  }
+}
