@@ -32,6 +32,7 @@ export const billingRepository = {
       cancelAtPeriodEnd: s.cancelAtPeriodEnd,
       pastDueSince: s.pastDueSince,
       stateAt: s.stateAt,
+      statusAt: s.statusAt,
       updatedAt: now,
     };
     const rows = await tx

@@ -66,6 +66,7 @@ function stateOf(row: SubscriptionRow | null, defaultPlan: string): Subscription
     cancelAtPeriodEnd: row?.cancelAtPeriodEnd ?? false,
     pastDueSince: row?.pastDueSince ?? null,
     stateAt: row?.stateAt ?? null,
+    statusAt: row?.statusAt ?? null,
   };
 }
 
@@ -349,9 +350,9 @@ export class BillingService {
       if (!(await billingRepository.tenantExists(tx, tenantId))) return { outcome: 'unknown_customer', tenantId: null, detail: `tenant ${tenantId} does not exist` };
       const row = await billingRepository.subscriptionForUpdate(tx, tenantId);
       const cur = stateOf(row, this.catalog.defaultPlan);
-      const { next, outcome, reason } = applyEvent(cur, be);
+      const { next, outcome, save, reason } = applyEvent(cur, be);
+      if (save) await billingRepository.saveSubscription(tx, tenantId, next, this.clock.now());
       if (outcome === 'applied') {
-        await billingRepository.saveSubscription(tx, tenantId, next, this.clock.now());
         await this.audit.record(tx, actor, {
           action: 'billing.subscription_changed',
           entityType: 'tenant',

@@ -25,6 +25,7 @@ export const billingSubscriptions = pgTable(
     /** When the subscription fell past due (grace runs from here); null when it is not. */
     pastDueSince: tstz('past_due_since'),
     stateAt: tstz('state_at'),
+    statusAt: tstz('status_at'),
     version: integer('version').notNull().default(1),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

@@ -73,8 +73,10 @@ export interface SubscriptionState {
   currentPeriodEnd: Date | null;
   cancelAtPeriodEnd: boolean;
   pastDueSince: Date | null;
-  /** Stripe time of the state applied; older events are stale. */
+  /** Stripe time of the subscription snapshot applied (plan, period, status); older snapshots are stale. */
   stateAt: Date | null;
+  /** Stripe time of what last decided the status: a snapshot, or a newer invoice payment or failure. */
+  statusAt: Date | null;
 }
 
 export type BillingEvent =
@@ -91,47 +93,57 @@ export type BillingEvent =
     }
   | { kind: 'invoice_paid' | 'invoice_failed'; at: Date; customerId: string | null; subscriptionId: string | null };
 
+/** applied: a visible change (audited); unchanged: nothing visible changed; stale: older than what is known. */
 export type EventOutcome = 'applied' | 'unchanged' | 'stale';
+
+export interface EventResult {
+  next: SubscriptionState;
+  outcome: EventOutcome;
+  /** The row must be written (a visible change, or only the Stripe times moved on). */
+  save: boolean;
+  reason: string | null;
+}
 
 /** Statuses after which a subscription never comes back (Stripe starts a new one instead). */
 const TERMINAL: ReadonlySet<SubscriptionStatus> = new Set(['canceled', 'incomplete_expired']);
 const isLive = (s: SubscriptionState) => s.stripeSubscriptionId !== null && !TERMINAL.has(s.status) && s.status !== 'none';
+const ms = (d: Date | null) => d?.getTime() ?? null;
 
-function same(a: SubscriptionState, b: SubscriptionState): boolean {
+function visiblySame(a: SubscriptionState, b: SubscriptionState): boolean {
   return (
     a.planCode === b.planCode &&
     a.status === b.status &&
     a.stripeCustomerId === b.stripeCustomerId &&
     a.stripeSubscriptionId === b.stripeSubscriptionId &&
-    (a.currentPeriodEnd?.getTime() ?? null) === (b.currentPeriodEnd?.getTime() ?? null) &&
+    ms(a.currentPeriodEnd) === ms(b.currentPeriodEnd) &&
     a.cancelAtPeriodEnd === b.cancelAtPeriodEnd &&
-    (a.pastDueSince?.getTime() ?? null) === (b.pastDueSince?.getTime() ?? null)
+    ms(a.pastDueSince) === ms(b.pastDueSince)
   );
 }
 
 /**
- * The state after `e`, judged by Stripe's timestamps and the object's own state rather than arrival order: an
- * event older than the state applied is stale; a canceled subscription never revives; an event about another
- * subscription than the live one is stale. Ties (one-second resolution) go to the later arrival.
+ * The state after `e`, judged by Stripe's timestamps and the object's own state rather than arrival order:
+ *  - a subscription event is a snapshot: one older than the snapshot applied is stale; a canceled
+ *    subscription never revives; an event about another subscription than the live one is stale;
+ *  - an invoice payment or failure decides the status only when it is newer than what decided it last, so a
+ *    snapshot taken before a payment cannot put the tenant back into past_due;
+ *  - ties (Stripe's times have one-second resolution) go to the later arrival.
  */
-export function applyEvent(cur: SubscriptionState, e: BillingEvent): { next: SubscriptionState; outcome: EventOutcome; reason: string | null } {
+export function applyEvent(cur: SubscriptionState, e: BillingEvent): EventResult {
   const customer = cur.stripeCustomerId ?? e.customerId;
-  const older = cur.stateAt !== null && e.at < cur.stateAt;
-  const done = (next: SubscriptionState, reason: string | null = null) => ({ next, outcome: same(cur, next) ? ('unchanged' as const) : ('applied' as const), reason });
-  const stale = (reason: string) => {
-    // The customer id is a fact whatever the order: keep it.
-    const next = { ...cur, stripeCustomerId: customer };
-    return { next, outcome: same(cur, next) ? ('stale' as const) : ('applied' as const), reason };
+  const result = (next: SubscriptionState, reason: string | null = null, staleOutcome = false): EventResult => {
+    const same = visiblySame(cur, next);
+    const save = !same || ms(cur.stateAt) !== ms(next.stateAt) || ms(cur.statusAt) !== ms(next.statusAt);
+    return { next, outcome: same ? (staleOutcome ? 'stale' : 'unchanged') : 'applied', save, reason };
   };
+  // The customer id is a fact whatever the order: keep it even from a stale event.
+  const stale = (reason: string) => result({ ...cur, stripeCustomerId: customer }, reason, true);
 
   switch (e.kind) {
     case 'checkout': {
-      if (e.subscriptionId && cur.stripeSubscriptionId === e.subscriptionId && cur.stateAt !== null) {
-        // The subscription's own events already said more than "checkout completed".
-        return stale('the subscription has newer state');
-      }
-      if (isLive(cur) && cur.stripeSubscriptionId !== e.subscriptionId && older) return stale('a newer subscription is live');
-      return done({
+      if (e.subscriptionId && cur.stripeSubscriptionId === e.subscriptionId && cur.stateAt !== null) return stale('the subscription has newer state');
+      if (isLive(cur) && cur.stripeSubscriptionId !== e.subscriptionId && cur.stateAt !== null && e.at < cur.stateAt) return stale('a newer subscription is live');
+      return result({
         ...cur,
         stripeCustomerId: customer,
         stripeSubscriptionId: e.subscriptionId ?? cur.stripeSubscriptionId,
@@ -139,38 +151,48 @@ export function applyEvent(cur: SubscriptionState, e: BillingEvent): { next: Sub
         status: e.paid ? 'active' : 'incomplete',
         pastDueSince: null,
         stateAt: e.at,
+        statusAt: e.at,
       });
     }
     case 'subscription': {
-      if (cur.stripeSubscriptionId && cur.stripeSubscriptionId !== e.subscriptionId) {
+      const same = cur.stripeSubscriptionId === e.subscriptionId;
+      const older = cur.stateAt !== null && e.at < cur.stateAt;
+      if (cur.stripeSubscriptionId && !same) {
         if (isLive(cur) && (TERMINAL.has(e.status) || older)) return stale(`subscription ${e.subscriptionId} is not the live one (${cur.stripeSubscriptionId})`);
-      } else if (cur.stripeSubscriptionId === e.subscriptionId) {
+      } else if (same) {
         if (TERMINAL.has(cur.status) && !TERMINAL.has(e.status)) return stale('the subscription has ended; an ended subscription does not revive');
-        if (older) return stale('an older state of the subscription');
+        if (older) return stale('an older snapshot of the subscription');
       }
-      const pastDue = e.status === 'past_due' || e.status === 'unpaid';
-      return done({
+      // A newer invoice outcome keeps deciding the status, unless the subscription has ended.
+      const invoiceNewer = same && cur.statusAt !== null && e.at < cur.statusAt && !TERMINAL.has(e.status);
+      const status = invoiceNewer ? cur.status : e.status;
+      const pastDue = status === 'past_due' || status === 'unpaid';
+      const keptSince = invoiceNewer || same ? cur.pastDueSince : null;
+      return result({
         ...cur,
         stripeCustomerId: customer,
         stripeSubscriptionId: e.subscriptionId,
         planCode: e.planCode ?? cur.planCode,
-        status: e.status,
+        status,
         currentPeriodEnd: e.currentPeriodEnd,
         cancelAtPeriodEnd: e.cancelAtPeriodEnd,
-        pastDueSince: pastDue ? (cur.pastDueSince ?? e.at) : null,
+        pastDueSince: pastDue ? (keptSince ?? e.at) : null,
         stateAt: e.at,
+        statusAt: invoiceNewer ? cur.statusAt : e.at,
       });
     }
     case 'invoice_failed':
     case 'invoice_paid': {
-      if (e.subscriptionId && cur.stripeSubscriptionId && e.subscriptionId !== cur.stripeSubscriptionId) return stale(`invoice of subscription ${e.subscriptionId}, not the live one`);
-      if (older) return stale('older than the state applied');
+      // Before any subscription is known there is nothing to judge it against; its snapshots carry the status.
+      if (!isLive(cur)) return result({ ...cur, stripeCustomerId: customer });
+      if (e.subscriptionId && e.subscriptionId !== cur.stripeSubscriptionId) return stale(`invoice of subscription ${e.subscriptionId}, not the live one`);
+      if (cur.statusAt !== null && e.at < cur.statusAt) return stale('older than what decided the status');
       if (e.kind === 'invoice_failed') {
-        if (cur.status !== 'active' && cur.status !== 'trialing') return done({ ...cur, stripeCustomerId: customer });
-        return done({ ...cur, stripeCustomerId: customer, status: 'past_due', pastDueSince: cur.pastDueSince ?? e.at, stateAt: e.at });
+        const failing = cur.status === 'active' || cur.status === 'trialing';
+        return result({ ...cur, stripeCustomerId: customer, status: failing ? 'past_due' : cur.status, pastDueSince: failing ? e.at : cur.pastDueSince, statusAt: e.at });
       }
-      if (cur.status !== 'past_due' && cur.status !== 'unpaid') return done({ ...cur, stripeCustomerId: customer });
-      return done({ ...cur, stripeCustomerId: customer, status: 'active', pastDueSince: null, stateAt: e.at });
+      const recovering = cur.status === 'past_due' || cur.status === 'unpaid';
+      return result({ ...cur, stripeCustomerId: customer, status: recovering ? 'active' : cur.status, pastDueSince: recovering ? null : cur.pastDueSince, statusAt: e.at });
     }
   }
 }
