@@ -6,7 +6,10 @@
  *   b  bare tenant tx  node:http + postgres.js, sql.begin: BEGIN, set_config, SELECT, COMMIT, each awaited
  *   c  pipelined tx    node:http + Database.tenant() (src/db/client.ts) + debtorRepository.list (drizzle)
  *   d  GraphQL list    the real app: debtors(first: 20) { edges { node { id displayName } } } with an API key
- *   e  GraphQL by id   the real app: debtor(id) { id displayName }
+ *   e  GraphQL by id   the real app: debtor(id) { id displayName }, rate limited per key: counted in PostgreSQL
+ *                      by the key lookup's own statement (a limit set so high nothing is refused)
+ *   e0                 e with RATE_LIMIT_STORE=off: the baseline for what limits and rate limiting cost
+ *   e1                 e with the counters in Redis (skipped when Redis does not answer)
  *   c2                 c with DATABASE_PREPARED_STATEMENTS=false (unnamed statements: parse + describe first)
  *
  * Prints figures; asserts nothing about them. Each scenario gets 10 s measured at 32 connections, run as two
@@ -25,7 +28,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { cpus, loadavg } from 'node:os';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
@@ -97,10 +100,39 @@ await runBench('bench-api', 4 * 60_000, async (tdb) => {
     await appDb.migrate();
 
     const platformToken = randomBytes(24).toString('base64url');
-    const config = parseConfig({ NODE_ENV: 'production', DATABASE_URL: tdb.url, LOG_LEVEL: 'warn', PLATFORM_ADMIN_TOKEN: platformToken, HOST: '127.0.0.1' });
-    const app = await buildApp({ config, database: appDb, logger: createLogger('warn'), pii: new PiiCipher({ id: 'bench', key: randomBytes(32) }) });
+    // Rate limiting on, with a limit no run reaches: every request is counted (in the key lookup's statement on
+    // PostgreSQL) and judged, none refused. The same app with RATE_LIMIT_STORE=off is e0's baseline, and with
+    // Redis e1's (when Redis answers at REDIS_URL, default redis://127.0.0.1:6379).
+    const env = {
+      NODE_ENV: 'production',
+      DATABASE_URL: tdb.url,
+      LOG_LEVEL: 'warn',
+      PLATFORM_ADMIN_TOKEN: platformToken,
+      HOST: '127.0.0.1',
+      BILLING_PLANS: JSON.stringify({ free: { limits: { apiRequestsPerMinute: 1_000_000_000 } } }),
+    };
+    const pii = new PiiCipher({ id: 'bench', key: randomBytes(32) });
+    const config = parseConfig({ ...env, RATE_LIMIT_STORE: 'postgres' });
+    const app = await buildApp({ config, database: appDb, logger: createLogger('warn'), pii });
     const appUrl = await app.listen(0, '127.0.0.1');
     closers.push(() => app.close());
+    const startVariant = async (extra: Record<string, string>) => {
+      const db = openPostgres({ url: tdb.url, poolSize: POOL });
+      closers.push(() => db.close());
+      const v = await buildApp({ config: parseConfig({ ...env, ...extra }), database: db, logger: createLogger('warn'), pii });
+      const url = await v.listen(0, '127.0.0.1');
+      closers.push(() => v.close());
+      return url;
+    };
+    const offUrl = await startVariant({ RATE_LIMIT_STORE: 'off' });
+    const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    const redisUp = await new Promise<boolean>((resolve) => {
+      const u = new URL(redisUrl);
+      const sock = connect(Number(u.port || 6379), u.hostname);
+      sock.once('connect', () => (sock.destroy(), resolve(true)));
+      sock.once('error', () => resolve(false));
+    });
+    const redisAppUrl = redisUp ? await startVariant({ RATE_LIMIT_STORE: 'redis', REDIS_URL: redisUrl }) : null;
 
     const platform: Actor = { principal: { kind: 'platform', tenantId: null, actorId: 'bench', scopes: new Set(SCOPES) }, requestId: 'bench', ip: null, userAgent: null };
     const { tenant, key } = await app.services.tenancy.createTenant(platform, { name: 'Bench Lending Co.', timeZone: 'Asia/Shanghai' });
@@ -204,9 +236,14 @@ await runBench('bench-api', 4 * 60_000, async (tdb) => {
     ]);
     const reference = JSON.stringify(pages[0]);
     if (pages[0]!.length !== PAGE || pages.some((p) => JSON.stringify(p) !== reference)) throw new Error(`handlers disagree on the page: ${JSON.stringify(pages.map((p) => p.length))}`);
-    const one = (await (await fetch(gqlUrl, { method: 'POST', headers: gqlHeaders, body: oneBody })).json()) as { data?: { debtor?: { id: string } } };
-    if (one.data?.debtor?.id !== oneId) throw new Error(`debtor(id) answered ${JSON.stringify(one).slice(0, 300)}`);
-    console.log(`sanity: a, b, c, c2 and d return the same ${PAGE} debtors; e returns debtor ${oneId}`);
+    for (const u of [gqlUrl, `${offUrl}/graphql`, ...(redisAppUrl ? [`${redisAppUrl}/graphql`] : [])]) {
+      const res = await fetch(u, { method: 'POST', headers: gqlHeaders, body: oneBody });
+      const one = (await res.json()) as { data?: { debtor?: { id: string } } };
+      if (one.data?.debtor?.id !== oneId) throw new Error(`debtor(id) at ${u} answered ${JSON.stringify(one).slice(0, 300)}`);
+      const limited = res.headers.get('ratelimit-limit') !== null;
+      if (limited !== (u !== `${offUrl}/graphql`)) throw new Error(`${u}: rate limiting ${limited ? 'on' : 'off'}, expected the opposite`);
+    }
+    console.log(`sanity: a, b, c, c2 and d return the same ${PAGE} debtors; e, e0${redisAppUrl ? ', e1' : ''} return debtor ${oneId}, with RateLimit headers except e0${redisAppUrl ? '' : ' (Redis not reachable: e1 skipped)'}`);
 
     // ---- load ---------------------------------------------------------------------------------------------
     const worker = new LoadWorker();
@@ -218,8 +255,10 @@ await runBench('bench-api', 4 * 60_000, async (tdb) => {
       { key: 'a', label: 'a bare SELECT (superuser, no tx)', ...target(a.url) },
       { key: 'b', label: 'b bare tenant tx (4 awaited trips)', ...target(b.url) },
       { key: 'c', label: 'c Database.tenant() + repository', ...target(c.url) },
-      { key: 'd', label: 'd GraphQL debtors(first: 20)', ...target(gqlUrl, 'POST', listBody) },
-      { key: 'e', label: 'e GraphQL debtor(id)', ...target(gqlUrl, 'POST', oneBody) },
+      { key: 'd', label: 'd GraphQL debtors(first: 20)', limits: 'postgres', ...target(gqlUrl, 'POST', listBody) },
+      { key: 'e', label: 'e GraphQL debtor(id)', limits: 'postgres', ...target(gqlUrl, 'POST', oneBody) },
+      { key: 'e0', label: 'e0 e, rate limiting off', limits: 'off', ...target(`${offUrl}/graphql`, 'POST', oneBody) },
+      ...(redisAppUrl ? [{ key: 'e1', label: 'e1 e, counters in Redis', limits: 'redis', ...target(`${redisAppUrl}/graphql`, 'POST', oneBody) }] : []),
       { key: 'c2', label: 'c2 c without prepared stmts', ...target(c2.url) },
     ];
     const scenarios = allScenarios.filter((x) => !only || only.includes(x.key));
@@ -263,12 +302,12 @@ await runBench('bench-api', 4 * 60_000, async (tdb) => {
     const rows = scenarios.map((sc) => {
       const r = results.get(sc.key)!;
       return [
-        sc.label, fmt(r.rps, 0), fmt(r.p50), fmt(r.p90), fmt(r.p99), fmt(r.max), String(r.bad),
+        sc.label, 'limits' in sc ? String(sc.limits) : '-', fmt(r.rps, 0), fmt(r.p50), fmt(r.p90), fmt(r.p99), fmt(r.max), String(r.bad),
         fmt((1000 * r.serverCpu) / r.completed), `${fmt((100 * r.serverCpu) / r.seconds, 0)}%`, `${fmt((100 * r.loadgenCpu) / r.seconds, 0)}%`, `${fmt((100 * r.machineBusy) / r.machineTotal, 0)}%`,
       ];
     });
     console.log(`\n${CONNECTIONS} connections; ${ROUNDS} interleaved rounds of ${DURATION_S / ROUNDS} s measured per scenario (${DURATION_S} s in all, after ${WARMUP_S} s / 1 s warm-ups); postgres.js pools of ${POOL}; ${ids.length} debtors; node ${process.version}`);
-    console.log(table(['scenario', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'non-2xx/err', 'server cpu ms/req', 'server cpu', 'loadgen cpu', 'machine busy'], rows));
+    console.log(table(['scenario', 'rate limits', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'non-2xx/err', 'server cpu ms/req', 'server cpu', 'loadgen cpu', 'machine busy'], rows));
     console.log(`(server cpu ms/req: CPU time this process spent per response, PostgreSQL's excluded; it doesn't depend on what else the machine runs, unlike req/s.\n server/loadgen cpu: share of one core; machine busy: share of all ${cores} cores, anything else running on the machine included)`);
     const rps = (k: string) => results.get(k)?.rps ?? NaN;
     const cpuPerReq = (k: string) => { const r = results.get(k); return r ? r.serverCpu / r.completed : NaN; };
@@ -284,6 +323,8 @@ await runBench('bench-api', 4 * 60_000, async (tdb) => {
             ratio('d', 'c'),
             ratio('d', 'b', '>= 0.50'),
             ratio('e', 'c'),
+            ratio('e', 'e0', '>= 0.90 (at most one round trip)'),
+            ratio('e1', 'e0', '>= 0.90 (one round trip to Redis)'),
             ratio('c2', 'a'),
             ratio('c2', 'c'),
             ratio('d', 'c2'),
