@@ -108,3 +108,26 @@ ALTER FUNCTION arrears_billing_customer_tenant(text) OWNER TO arrears_auth;
 REVOKE ALL ON FUNCTION arrears_billing_customer_tenant(text) FROM PUBLIC;
 --> statement-breakpoint
 GRANT EXECUTE ON FUNCTION arrears_billing_customer_tenant(text) TO CURRENT_USER;
+--> statement-breakpoint
+-- Plan limits count the whole tenant, whoever asks: a portfolio-scoped key or an agency sees only some
+-- portfolios' accounts through the app role's policies, and would undercount. This function counts as
+-- arrears_auth, whose policy admits the session's tenant only (never another tenant's rows).
+CREATE POLICY "accounts_count_for_limits" ON "accounts" AS PERMISSIVE FOR SELECT TO arrears_auth
+  USING (tenant_id = (select nullif(current_setting('app.tenant_id', true), '')::uuid));
+--> statement-breakpoint
+GRANT SELECT ("tenant_id", "status") ON "accounts" TO arrears_auth;
+--> statement-breakpoint
+CREATE FUNCTION arrears_active_account_count()
+RETURNS bigint
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+  SELECT count(*) FROM accounts
+   WHERE tenant_id = (select nullif(current_setting('app.tenant_id', true), '')::uuid)
+     AND status IN ('current', 'delinquent', 'in_plan', 'disputed', 'charged_off')
+$$;
+--> statement-breakpoint
+ALTER FUNCTION arrears_active_account_count() OWNER TO arrears_auth;
+--> statement-breakpoint
+REVOKE ALL ON FUNCTION arrears_active_account_count() FROM PUBLIC;
+--> statement-breakpoint
+GRANT EXECUTE ON FUNCTION arrears_active_account_count() TO arrears_app;

@@ -10,6 +10,7 @@ import { BIGINT_MAX, BIGINT_MIN, isCurrency, parseMinorUnits } from '../../share
 import { freeText, isCalendarDate, lineText, Problems, uuidField } from '../../shared/validation.js';
 import { disputeRepository } from '../compliance/dispute.repository.js';
 import type { Entitlements } from '../billing/entitlement.service.js';
+import { ACTIVE_ACCOUNT_STATUSES } from '../billing/billing.repository.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { debtorRepository } from '../debtors/debtor.repository.js';
 import type { TenantActor } from '../tenancy/principal.js';
@@ -263,6 +264,9 @@ export class AccountService {
       if ((status === 'paid_off' || status === 'closed') && owed !== 0n && current.status !== 'settled' && current.status !== 'written_off') {
         throw AppError.badInput('input.status', `${status} needs a zero balance; ${owed} minor units are outstanding`);
       }
+      // Bringing an account back into collection (a recalled placement returned) takes a unit of the plan.
+      const active = (x: string) => (ACTIVE_ACCOUNT_STATUSES as readonly string[]).includes(x);
+      if (!active(current.status) && active(status)) await this.entitlements.ensure(tx, s.tenantId, 'activeAccounts', 1);
       const patch: Record<string, unknown> = { status, statusChangedAt: this.clock.now() };
       if (status === 'charged_off' && !current.chargedOffOn) patch.chargedOffOn = await this.today(tx, s.tenantId);
       const updated = await accountRepository.update(tx, s.tenantId, id, version, patch);

@@ -9,7 +9,6 @@ export type MeterReportRow = typeof billingMeterReports.$inferSelect;
 
 /** Accounts that count against the plan: everything still being worked (charged-off debt is still collected). */
 export const ACTIVE_ACCOUNT_STATUSES = ['current', 'delinquent', 'in_plan', 'disputed', 'charged_off'] as const;
-const ACTIVE_LIST = sql.raw(ACTIVE_ACCOUNT_STATUSES.map((s) => `'${s}'`).join(', '));
 
 export const billingRepository = {
   async subscription(tx: Tx, tenantId: string): Promise<SubscriptionRow | null> {
@@ -57,8 +56,13 @@ export const billingRepository = {
     return rows[0]!;
   },
 
-  async countActiveAccounts(tx: Tx, tenantId: string): Promise<number> {
-    const rows = rowsOf<{ n: string | number }>(await tx.execute(sql`select count(*) as n from accounts where tenant_id = ${tenantId} and status in (${ACTIVE_LIST})`));
+  /**
+   * The whole tenant's active accounts, whoever asks: a portfolio-scoped key's or an agency's session sees only
+   * some portfolios through RLS and would undercount, so a SECURITY DEFINER function counts (for the session's
+   * tenant only; migration 0019, which lists the same statuses as ACTIVE_ACCOUNT_STATUSES).
+   */
+  async countActiveAccounts(tx: Tx, _tenantId: string): Promise<number> {
+    const rows = rowsOf<{ n: string | number }>(await tx.execute(sql`select arrears_active_account_count() as n`));
     return Number(rows[0]!.n);
   },
 

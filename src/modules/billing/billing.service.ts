@@ -227,7 +227,11 @@ export class BillingService {
       if (!(await billingRepository.tenantExists(tx, tenantId))) throw AppError.notFound('Tenant', tenantId);
       const row = await billingRepository.subscriptionForUpdate(tx, tenantId);
       const cur = stateOf(row, this.catalog.defaultPlan);
-      const next: SubscriptionState = { ...cur, planCode, status: cur.status === 'none' ? 'active' : cur.status };
+      // An ended or never-started subscription becomes an active contract; a live one keeps Stripe's status. The
+      // assignment is as of now, so Stripe's older events about the old subscription are stale.
+      const revive = cur.status === 'none' || cur.status === 'canceled' || cur.status === 'incomplete_expired';
+      const now = this.clock.now();
+      const next: SubscriptionState = revive ? { ...cur, planCode, status: 'active', pastDueSince: null, stateAt: now, statusAt: now } : { ...cur, planCode };
       const saved = await billingRepository.saveSubscription(tx, tenantId, next, this.clock.now());
       await this.audit.record(tx, systemActor(tenantId, 'platform-admin'), {
         action: 'billing.plan_assigned',
