@@ -28,12 +28,14 @@ export async function startBenchApp(tdb: ThrowawayDatabase, closers: Closers, po
   const database = openPostgres({ url: tdb.url, poolSize });
   closers.push(() => database.close());
   await database.migrate();
-  const config = parseConfig({ NODE_ENV: 'production', DATABASE_URL: tdb.url, LOG_LEVEL: 'warn', PLATFORM_ADMIN_TOKEN: randomBytes(24).toString('base64url'), HOST: '127.0.0.1' });
+  const config = parseConfig({ NODE_ENV: 'production', DATABASE_URL: tdb.url, LOG_LEVEL: 'warn', PLATFORM_ADMIN_TOKEN: randomBytes(24).toString('base64url'), HOST: '127.0.0.1', RATE_LIMIT_STORE: 'off' });
   const app = await buildApp({ config, database, logger: createLogger('warn'), pii: new PiiCipher({ id: 'bench', key: randomBytes(32) }) });
   const url = await app.listen(0, '127.0.0.1');
   closers.push(() => app.close());
   const platform: Actor = { principal: { kind: 'platform', tenantId: null, actorId: 'bench', scopes: new Set(SCOPES) }, requestId: 'bench', ip: null, userAgent: null };
   const { tenant, key } = await app.services.tenancy.createTenant(platform, { name: tenantName, timeZone: 'Asia/Shanghai' });
+  // Benchmarks measure the work, not the plan: no limit on what they create.
+  await app.services.billing.assignPlan(tenant.id, 'enterprise', 'benchmark');
   return { app, url, services: app.services, tenantId: tenant.id, key: key.secret, actor: systemActor(tenant.id, 'bench-seed') };
 }
 

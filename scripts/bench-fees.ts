@@ -145,6 +145,8 @@ await runBench('bench:fees', DEADLINE_MS, async (tdb) => {
     const services = buildServices({ database: db, clock: systemClock, pii, platformAdminToken: undefined, lateFees: { previewHorizonDays: 366, batchSize: BATCH, concurrency: CONCURRENCY }, onBackgroundError: (e) => console.error(e) });
     const platform = { principal: { kind: 'platform' as const, tenantId: null, actorId: 'bench', scopes: new Set(SCOPES) }, requestId: 'bench', ip: null, userAgent: null };
     const { tenant } = await services.tenancy.createTenant(platform, { name: 'Bench Fees', timeZone: 'UTC' });
+    // Benchmarks measure the work, not the plan: no limit on what they create.
+    await services.billing.assignPlan(tenant.id, 'enterprise', 'benchmark');
     const actor = systemActor(tenant.id, 'bench-fees', 'bench');
     const cards = await services.portfolios.create(actor, { name: 'Cards', currency: 'CNY' });
     const loans = await services.portfolios.create(actor, { name: 'Loans', currency: 'CNY' });

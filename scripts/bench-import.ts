@@ -215,6 +215,8 @@ await runBench('bench:import', DEADLINE_MS, async (tdb) => {
     stopTracker = () => services.lastUsed.stop();
     const platform = { principal: { kind: 'platform' as const, tenantId: null, actorId: 'bench', scopes: new Set(SCOPES) }, requestId: 'bench', ip: null, userAgent: null };
     const { tenant } = await services.tenancy.createTenant(platform, { name: 'Bench Lending', timeZone: TIME_ZONE });
+    // Benchmarks measure the work, not the plan: no limit on what they create.
+    await services.billing.assignPlan(tenant.id, 'enterprise', 'benchmark');
     const actor = systemActor(tenant.id, 'bench-import', 'bench');
     const portfolio = await services.portfolios.create(actor, { name: 'Imported', currency: 'CNY' });
     console.log(`tenant ${tenant.id} (${TIME_ZONE}), portfolio ${portfolio.id} (CNY); setup ${seconds(elapsed())}\n`);

@@ -123,13 +123,15 @@ async function partPayments(tdb: { name: string; url: string }, owner: postgres.
   const appDb: Database = openPostgres({ url: tdb.url, poolSize: POOL });
   closers.push(() => appDb.close());
   const platformToken = randomBytes(24).toString('base64url');
-  const config = parseConfig({ NODE_ENV: 'production', DATABASE_URL: tdb.url, LOG_LEVEL: 'warn', PLATFORM_ADMIN_TOKEN: platformToken, HOST: '127.0.0.1' });
+  const config = parseConfig({ NODE_ENV: 'production', DATABASE_URL: tdb.url, LOG_LEVEL: 'warn', PLATFORM_ADMIN_TOKEN: platformToken, HOST: '127.0.0.1', RATE_LIMIT_STORE: 'off' });
   const app = await buildApp({ config, database: appDb, logger: createLogger('warn'), pii: new PiiCipher({ id: 'bench', key: randomBytes(32) }) });
   const appUrl = await app.listen(0, '127.0.0.1');
   closers.push(() => app.close());
   const gqlUrl = `${appUrl}/graphql`;
 
   const { tenant, key } = await app.services.tenancy.createTenant(platformActor, { name: 'Bench Payments', timeZone: 'UTC' });
+  // Benchmarks measure the work, not the plan: no limit on what they create.
+  await app.services.billing.assignPlan(tenant.id, 'enterprise', 'benchmark');
   const actor = systemActor(tenant.id, 'bench-seed', 'bench');
   const portfolio = await app.services.portfolios.create(actor, { name: 'Loans', currency: 'CNY' });
   const gen = new DebtorGenerator(11);
@@ -344,6 +346,8 @@ async function partEvaluation(tdb: { url: string }, owner: postgres.Sql, closers
   closers.push(() => db.close());
   const services = buildServices({ database: db, clock: systemClock, pii: new PiiCipher({ id: 'bench', key: randomBytes(32) }), platformAdminToken: undefined, lateFees: { previewHorizonDays: 366, batchSize: 2000, concurrency: 2 }, onBackgroundError: (e) => console.error(e) });
   const { tenant } = await services.tenancy.createTenant(platformActor, { name: 'Bench Plans', timeZone: 'UTC' });
+  // Benchmarks measure the work, not the plan: no limit on what they create.
+  await services.billing.assignPlan(tenant.id, 'enterprise', 'benchmark');
   const actor = systemActor(tenant.id, 'bench');
   const portfolio = await services.portfolios.create(systemActor(tenant.id, 'bench-seed', 'bench'), { name: 'Plans', currency: 'CNY' });
 

@@ -7,6 +7,7 @@ import type { Database } from '../src/db/client.js';
 import { openDatabase } from '../src/db/open.js';
 import { buildServices, type Services } from '../src/services.js';
 import { systemClock } from '../src/shared/clock.js';
+import { backgroundServiceOptions } from '../src/config/service-options.js';
 
 /** Services for a one-shot command, on the same configuration the server would use. */
 export async function withServices<T>(fn: (services: Services, config: Config, db: Database) => Promise<T>): Promise<T> {
@@ -16,7 +17,8 @@ export async function withServices<T>(fn: (services: Services, config: Config, d
   const log = pino({ level: 'warn' });
   try {
     await db.migrate();
-    const services = buildServices({ database: db, clock: systemClock, pii, platformAdminToken: undefined, onBackgroundError: (e) => log.error(e) });
+    // The server's configuration (plans and their limits included), so an import meets the same limits as the API.
+    const services = buildServices({ ...backgroundServiceOptions(config), database: db, clock: systemClock, pii, platformAdminToken: undefined, onBackgroundError: (e) => log.error(e) });
     const result = await fn(services, config, db);
     await services.lastUsed.stop();
     return result;

@@ -5,7 +5,7 @@ import { openDatabase } from './db/open.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { WebhookWorker } from './modules/webhooks/webhook.worker.js';
 import { buildServices } from './services.js';
-import { serviceOptions } from './config/service-options.js';
+import { backgroundServiceOptions } from './config/service-options.js';
 import { systemClock } from './shared/clock.js';
 import { createLogger, safeError } from './shared/logger.js';
 
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const db = await openDatabase(config);
   await db.migrate();
   // The platform operator acts through the API only.
-  const services = buildServices({ ...serviceOptions(config), platformAdminToken: undefined, database: db, clock: systemClock, pii: loadPiiCipher(config), onBackgroundError: (e) => log.error({ err: safeError(e) }) });
+  const services = buildServices({ ...backgroundServiceOptions(config), platformAdminToken: undefined, database: db, clock: systemClock, pii: loadPiiCipher(config), onBackgroundError: (e) => log.error({ err: safeError(e) }) });
   const scheduler = new Scheduler(db, services, log, Math.max(config.JOBS_INTERVAL_MS, 1000));
   // Webhook delivery runs here whatever WEBHOOK_WORKER_IN_API says: that setting is about the API process.
   const webhooks = new WebhookWorker(services.webhooks, log, { concurrency: config.WEBHOOK_CONCURRENCY, pollMs: config.WEBHOOK_POLL_MS });

@@ -6,6 +6,12 @@ import { PlanCatalog } from './plans.js';
  * The configured settings of every service, for the API and the worker alike: a worker built with defaults
  * would assess fees, pull bureaus or deliver webhooks under other rules than the API it runs beside.
  */
+/** The same, for processes that serve no requests (worker, CLI): nothing to rate-limit, so no Redis connection. */
+export function backgroundServiceOptions(config: Config): ReturnType<typeof serviceOptions> {
+  const o = serviceOptions(config);
+  return { ...o, billing: { ...o.billing!, rateLimit: { store: 'off', redisUrl: null } } };
+}
+
 export function serviceOptions(config: Config): Pick<ServiceDeps, 'platformAdminToken' | 'lateFees' | 'agencyTokens' | 'credit' | 'webhooks' | 'billing'> {
   return {
     platformAdminToken: config.PLATFORM_ADMIN_TOKEN,
