@@ -43,7 +43,7 @@ BEGIN
     LEFT JOIN billing_subscriptions b ON b.tenant_id = k.tenant_id
    WHERE k.tenant_id = p_tenant_id AND k.public_id = p_public_id;
   IF v_id IS NULL THEN RETURN; END IF;
-  IF p_window IS NOT NULL AND v_hash = p_secret_hash AND v_revoked IS NULL AND v_tstatus = 'active' THEN
+  IF p_window IS NOT NULL AND v_hash = p_secret_hash AND v_revoked IS NULL AND (v_expires IS NULL OR v_expires > now()) AND v_tstatus = 'active' THEN
     INSERT INTO rate_limit_counters AS c (tenant_id, subject, window_start, hits)
     VALUES (p_tenant_id, 'key:' || v_id, p_window, 1)
     ON CONFLICT (tenant_id, subject) DO UPDATE

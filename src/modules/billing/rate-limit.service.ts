@@ -36,14 +36,19 @@ export class MemoryCounterStore implements RateCounterStore {
 /** Shared by every process through Redis: INCR and PEXPIRE pipelined, one round trip. */
 export class RedisCounterStore implements RateCounterStore {
   private readonly redis: Redis;
+  private readonly ready: Promise<void>;
 
   constructor(url: string) {
-    // Fail fast rather than queue commands while Redis is away: the limiter then lets requests through.
-    this.redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000, lazyConnect: false });
+    // Fail fast rather than queue commands while Redis is away, and give up on a Redis that stops answering
+    // (commandTimeout): the limiter then lets requests through. Hits wait for the first connection attempt
+    // only, so a process just started counts its first requests instead of letting them through.
+    this.redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 500, lazyConnect: true });
     this.redis.on('error', () => {});
+    this.ready = this.redis.connect().catch(() => {});
   }
 
   async hit(tenantId: string, subject: string, window: Date): Promise<number> {
+    await this.ready;
     const key = `arrears:rl:${tenantId}:${subject}:${window.getTime()}`;
     const out = await this.redis.multi().incr(key).pexpire(key, RATE_WINDOW_MS * 2).exec();
     const incr = out?.[0];
@@ -70,6 +75,8 @@ export interface RateDecision {
  * Redis it is one pipelined round trip; in memory it is free.
  */
 export class RateLimiter {
+  private lastStoreError = -Infinity;
+
   constructor(
     readonly mode: RateLimitMode,
     private readonly clock: Clock,
@@ -96,8 +103,12 @@ export class RateLimiter {
       try {
         hits = await this.store!.hit(principal.tenantId, subject, window);
       } catch (err) {
-        // A limiter outage must not become an API outage: let the request through, and say so in the logs.
-        this.onStoreError(err);
+        // A limiter outage must not become an API outage: let the request through, and say so in the logs
+        // (once every 10 s, not once per request).
+        if (now.getTime() - this.lastStoreError >= 10_000 || now.getTime() < this.lastStoreError) {
+          this.lastStoreError = now.getTime();
+          this.onStoreError(err);
+        }
         return null;
       }
     }
