@@ -48,8 +48,9 @@ export async function runTenantJobs(db: Database, services: Services, log: Logge
         },
       ],
       [
-        'usage reports to Stripe',
+        'billing: grace period end, usage reports to Stripe',
         async () => {
+          if (await services.billing.recordGraceEnd(tenant_id)) log.warn({ tenantId: tenant_id }, 'billing grace period ended: the tenant is read-only');
           const u = await services.billing.reportUsage(tenant_id);
           if (u.queued || u.sent || u.failed) log.info({ tenantId: tenant_id, ...u }, 'usage reported');
         },

@@ -186,13 +186,29 @@ export const billingRepository = {
    * Records an event id; false when it was seen before and is done (or being processed right now). An event
    * whose processing failed, or whose processor died (processing for over five minutes), is taken again.
    */
-  async claimEvent(db: Database, e: { id: string; type: string; created: Date }, now: Date): Promise<boolean> {
-    const rows = await db.query(
-      `insert into stripe_events as e (id, type, stripe_created_at, received_at) values ($1, $2, $3, $4)
-       on conflict (id) do update set attempts = e.attempts + 1, outcome = 'processing', received_at = excluded.received_at
-        where e.outcome = 'failed' or (e.outcome = 'processing' and e.received_at < $4::timestamptz - interval '5 minutes')
-       returning id`,
+  async claimEvent(db: Database, e: { id: string; type: string; created: Date }, now: Date): Promise<'new' | 'done' | 'busy'> {
+    const rows = await db.query<{ claimed: boolean; outcome: string }>(
+      `with claimed as (
+         insert into stripe_events as e (id, type, stripe_created_at, received_at) values ($1, $2, $3, $4)
+         on conflict (id) do update set attempts = e.attempts + 1, outcome = 'processing', received_at = excluded.received_at
+          where e.outcome = 'failed' or (e.outcome = 'processing' and e.received_at < $4::timestamptz - interval '5 minutes')
+         returning id)
+       select true as claimed, 'processing' as outcome from claimed
+       union all
+       select false, outcome from stripe_events where id = $1 and not exists (select 1 from claimed)`,
       [e.id, e.type, e.created.toISOString(), now.toISOString()],
+    );
+    const r = rows[0];
+    if (!r || r.claimed) return 'new';
+    return r.outcome === 'processing' ? 'busy' : 'done';
+  },
+
+  /** Whether the end of this past-due spell's grace was already recorded (the hourly jobs record it once). */
+  async graceEndRecorded(tx: Tx, tenantId: string, since: Date): Promise<boolean> {
+    const rows = rowsOf(
+      await tx.execute(sql`
+        select 1 from audit_events where tenant_id = ${tenantId} and action = 'billing.grace_ended'
+           and occurred_at >= ${since.toISOString()}::timestamptz limit 1`),
     );
     return rows.length > 0;
   },

@@ -179,6 +179,7 @@ export class BillingService {
         plan: row.planCode,
       });
     }
+    const sep = this.options.returnUrl.includes('?') ? '&' : '?';
     try {
       const customerId = await this.customer(tenantId);
       const session = await this.stripe.createCheckoutSession({
@@ -186,8 +187,8 @@ export class BillingService {
         customerId,
         priceId: plan.stripePriceId,
         planCode: plan.code,
-        successUrl: `${this.options.returnUrl}?checkout=success&session_id={CHECKOUT_SESSION_ID}`,
-        cancelUrl: `${this.options.returnUrl}?checkout=canceled`,
+        successUrl: `${this.options.returnUrl}${sep}checkout=success&session_id={CHECKOUT_SESSION_ID}`,
+        cancelUrl: `${this.options.returnUrl}${sep}checkout=canceled`,
         // One session per request: a client retrying with the same request id gets the same session.
         idempotencyKey: `arrears-checkout-${tenantId}-${plan.code}-${actor.requestId}`,
       });
@@ -260,7 +261,10 @@ export class BillingService {
     }
     const now = this.clock.now();
     const claimed = await billingRepository.claimEvent(this.db, { id: event.id, type: event.type, created: new Date(event.created * 1000) }, now);
-    if (!claimed) return { status: 200, body: { received: true, duplicate: true } };
+    if (claimed === 'done') return { status: 200, body: { received: true, duplicate: true } };
+    // Another delivery of it is being applied right now: ask Stripe to come back, by when it will be done (or,
+    // should that process have died, taken over).
+    if (claimed === 'busy') return { status: 409, body: { error: 'this event is being processed; retry later' } };
     let result: { outcome: string; tenantId: string | null; detail: string | null };
     try {
       result = await this.apply(event);
@@ -366,6 +370,28 @@ export class BillingService {
         });
       }
       return { outcome, tenantId, detail: reason };
+    });
+  }
+
+  /**
+   * Job: the end of a grace period is a change of state that no event announces (time passes). Recorded once per
+   * past-due spell in the tenant's audit log, as the billing clock.
+   */
+  async recordGraceEnd(tenantId: string): Promise<boolean> {
+    const now = this.clock.now();
+    return this.db.tenant({ tenantId }, async (tx) => {
+      const row = await billingRepository.subscription(tx, tenantId);
+      if (!row || row.status !== 'past_due' || !row.pastDueSince) return false;
+      const a = accessState({ planCode: row.planCode, status: row.status, pastDueSince: row.pastDueSince }, this.catalog, this.options.graceDays, now);
+      if (a.mode !== 'read_only' || (await billingRepository.graceEndRecorded(tx, tenantId, row.pastDueSince))) return false;
+      await this.audit.record(tx, systemActor(tenantId, 'billing-clock'), {
+        action: 'billing.grace_ended',
+        entityType: 'tenant',
+        entityId: tenantId,
+        before: { mode: 'grace', status: row.status, pastDueSince: row.pastDueSince.toISOString() },
+        after: { mode: 'read_only', status: row.status, graceEndedAt: a.graceEndsAt?.toISOString() ?? null },
+      });
+      return true;
     });
   }
 
