@@ -542,3 +542,32 @@ describe('security', () => {
     expect((await subscriptionOf(t)).usage.ACTIVE_ACCOUNTS!.allowed).toBe(8);
   });
 });
+
+// ── reactivation and the end of grace ──────────────────────────────────────────────────────────────────────
+
+describe('state changes no request makes', () => {
+  it('bringing a recalled account back into collection takes a unit: refused at the limit, allowed on a plan with room', async () => {
+    const { t, P, D } = await accountsTenant();
+    const STATUS = `mutation($i: ChangeAccountStatusInput!) { changeAccountStatus(input: $i) { id version status } }`;
+    const a = await createAccount(t, { debtorId: D, portfolioId: P });
+    const recalled = ok(await t.gql(STATUS, { i: { id: a.id, version: a.version, status: 'RECALLED', reason: 'agency returned it' } })).changeAccountStatus;
+    for (let i = 0; i < 3; i++) await createAccount(t, { debtorId: D, portfolioId: P });
+    const back = await t.gql(STATUS, { i: { id: a.id, version: recalled.version, status: 'CURRENT' } });
+    expectLimit(back, { limit: 'activeAccounts', allowed: 3, usage: 3, requested: 1, plan: 'free', upgradeTo: 'starter' });
+    expect(await countOf('accounts', t.id, "id = $2 and status = 'recalled'", [a.id])).toBe(1);
+    await setPlan(h, t.id, 'starter');
+    expect(ok(await t.gql(STATUS, { i: { id: a.id, version: recalled.version, status: 'CURRENT' } })).changeAccountStatus.status).toBe('CURRENT');
+  });
+
+  it('the end of a grace period is audited once per past-due spell, by the hourly job', async () => {
+    const t = await h.tenant();
+    await setPlan(h, t.id, 'starter', 'past_due', { pastDueSince: new Date(NOW.getTime() - 3 * DAY) });
+    expect(await h.app.services.billing.recordGraceEnd(t.id)).toBe(false); // still in grace
+    await setPlan(h, t.id, 'starter', 'past_due', { pastDueSince: new Date(NOW.getTime() - GRACE_DAYS * DAY) });
+    expect(await h.app.services.billing.recordGraceEnd(t.id)).toBe(true);
+    expect(await h.app.services.billing.recordGraceEnd(t.id)).toBe(false);
+    const [ev] = await h.db.admin.query<{ actor_id: string; after: any }>(`select actor_id, after from audit_events where tenant_id = $1 and action = 'billing.grace_ended'`, [t.id]);
+    expect(ev).toMatchObject({ actor_id: 'billing-clock', after: { mode: 'read_only', graceEndedAt: NOW.toISOString() } });
+    expect(await countOf('audit_events', t.id, "action = 'billing.grace_ended'")).toBe(1);
+  });
+});

@@ -37,6 +37,8 @@ export interface TestDatabase {
     transaction<T>(fn: (q: AdminQuery) => Promise<T>): Promise<T>;
   };
   drop(): Promise<void>;
+  /** PostgreSQL only: the fresh database's URL, so a second app instance can open its own pool on it. */
+  url?: string;
 }
 
 /** `text` with $1..$n placeholders as a drizzle SQL object (PGlite transactions run through drizzle). */
@@ -82,6 +84,7 @@ export async function freshDatabase(): Promise<TestDatabase> {
   const adminSql = postgres(url.toString(), { max: 2, onnotice: () => {} });
   return {
     database,
+    url: url.toString(),
     admin: {
       query: async (s, p = []) => (await adminSql.unsafe(s, p as never[])) as never,
       async transaction(fn) {
