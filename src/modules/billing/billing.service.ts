@@ -141,6 +141,7 @@ export class BillingService {
 
   private unavailable(err: unknown): AppError {
     if (err instanceof StripeUnavailable) {
+      this.log('warn', { upstream: 'stripe', retryable: err.retryable, error: err.message }, 'Stripe call failed');
       if (!err.retryable && /not configured/.test(err.message)) return AppError.forbidden(`Billing is not available: ${err.message}`, { reason: 'billing_not_configured' });
       return new AppError('INTERNAL', `Stripe could not be reached or refused the request; nothing was created. Retry later. (${err.message})`, { upstream: 'stripe', retryable: err.retryable });
     }
@@ -181,6 +182,18 @@ export class BillingService {
     }
     const sep = this.options.returnUrl.includes('?') ? '&' : '?';
     try {
+      if (row?.stripeCustomerId) {
+        // A checkout completed moments ago may not have reached us yet: ask Stripe, so one tenant does not
+        // end up paying for two subscriptions. (Two checkouts left open side by side are Stripe's to refuse:
+        // enable "limit customers to one subscription" in its Checkout settings.)
+        const live = await this.stripe.liveSubscriptions(row.stripeCustomerId);
+        if (live.length) {
+          throw AppError.conflict(`The tenant already has a subscription at Stripe (${live[0]!.id}, ${live[0]!.status}); change plans or pay through createBillingPortalSession`, {
+            status: live[0]!.status,
+            subscription: live[0]!.id,
+          });
+        }
+      }
       const customerId = await this.customer(tenantId);
       const session = await this.stripe.createCheckoutSession({
         tenantId,
@@ -203,6 +216,7 @@ export class BillingService {
 
   async createPortalSession(actor: TenantActor): Promise<{ url: string }> {
     const tenantId = this.tenantWideAdmin(actor);
+    if (!this.stripe.configured) throw this.unavailable(new StripeUnavailable('Stripe is not configured on this server (STRIPE_SECRET_KEY)', false));
     const row = await this.db.tenant({ tenantId }, (tx) => billingRepository.subscription(tx, tenantId));
     if (!row?.stripeCustomerId) throw AppError.conflict('The tenant has no billing account yet: subscribe first with createCheckoutSession', { reason: 'no_billing_account' });
     try {
@@ -491,7 +505,7 @@ export class BillingService {
   }
 
   async meterReports(actor: TenantActor, first: number): Promise<MeterReportRow[]> {
-    const tenantId = actor.principal.tenantId;
+    const tenantId = this.tenantWideAdmin(actor);
     return this.db.tenant({ tenantId }, (tx) => billingRepository.reports(tx, tenantId, Math.min(Math.max(first, 1), 200)));
   }
 }

@@ -115,6 +115,12 @@ export class StripeGateway {
     return { id: s.id, url: s.url, expiresAt: s.expires_at ? new Date(s.expires_at * 1000) : null };
   }
 
+  /** The customer's subscriptions that still bill or could (a checkout completed whose events are still on their way). */
+  async liveSubscriptions(customerId: string): Promise<{ id: string; status: string }[]> {
+    const list = await this.call('listing the customer\'s subscriptions', () => this.api().subscriptions.list({ customer: customerId, status: 'all', limit: 20 }));
+    return list.data.filter((x) => ['active', 'trialing', 'past_due', 'unpaid', 'paused', 'incomplete'].includes(x.status)).map((x) => ({ id: x.id, status: x.status }));
+  }
+
   async createPortalSession(customerId: string, returnUrl: string, idempotencyKey: string): Promise<{ id: string; url: string }> {
     const s = await this.call('creating the billing portal session', () =>
       this.api().billingPortal.sessions.create({ customer: customerId, return_url: returnUrl }, { idempotencyKey }),

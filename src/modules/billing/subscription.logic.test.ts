@@ -135,6 +135,16 @@ describe('applyEvent: arrival order does not matter', () => {
     expect(state.pastDueSince).toEqual(t('2026-06-20T08:59:59Z'));
   });
 
+  it('a paid checkout newer than an incomplete snapshot activates the subscription; an older one does not', () => {
+    const incomplete = sub('2026-06-01T10:00:00Z', 'incomplete', 'starter');
+    const after = run([incomplete, { ...checkout, at: t('2026-06-01T10:00:05Z') }]);
+    expect(after.outcomes).toEqual(['applied', 'applied']);
+    expect(after.state).toMatchObject({ status: 'active', planCode: 'starter' });
+    const before = run([sub('2026-06-01T10:00:10Z', 'incomplete', 'starter'), { ...checkout, at: t('2026-06-01T10:00:05Z') }]);
+    expect(before.outcomes[1]).toBe('stale');
+    expect(before.state.status).toBe('incomplete');
+  });
+
   it('an unpaid checkout is incomplete; an invoice for no known subscription only records the customer', () => {
     expect(applyEvent(none, { ...checkout, paid: false }).next.status).toBe('incomplete');
     const r = applyEvent(none, { kind: 'invoice_paid', at: t('2026-06-01T00:00:00Z'), customerId: 'cus_9', subscriptionId: null });

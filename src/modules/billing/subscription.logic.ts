@@ -141,7 +141,14 @@ export function applyEvent(cur: SubscriptionState, e: BillingEvent): EventResult
 
   switch (e.kind) {
     case 'checkout': {
-      if (e.subscriptionId && cur.stripeSubscriptionId === e.subscriptionId && cur.stateAt !== null) return stale('the subscription has newer state');
+      if (e.subscriptionId && cur.stripeSubscriptionId === e.subscriptionId && cur.stateAt !== null) {
+        // The subscription's own events say more than "checkout completed", except that a paid checkout newer
+        // than an `incomplete` snapshot means the first payment went through.
+        if (e.paid && cur.status === 'incomplete' && (cur.statusAt === null || e.at >= cur.statusAt)) {
+          return result({ ...cur, stripeCustomerId: customer, planCode: e.planCode ?? cur.planCode, status: 'active', statusAt: e.at });
+        }
+        return stale('the subscription has newer state');
+      }
       if (isLive(cur) && cur.stripeSubscriptionId !== e.subscriptionId && cur.stateAt !== null && e.at < cur.stateAt) return stale('a newer subscription is live');
       return result({
         ...cur,
