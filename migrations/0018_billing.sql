@@ -15,7 +15,7 @@ CREATE TABLE "billing_meter_reports" (
 	"sent_at" timestamp with time zone,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "billing_meter_reports_tenant_id_id_pk" PRIMARY KEY("tenant_id","id"),
-	CONSTRAINT "billing_meter_reports_value_check" CHECK ("billing_meter_reports"."value" > 0)
+	CONSTRAINT "billing_meter_reports_value_check" CHECK ("billing_meter_reports"."value" >= 0)
 );
 --> statement-breakpoint
 ALTER TABLE "billing_meter_reports" ENABLE ROW LEVEL SECURITY;--> statement-breakpoint

@@ -1,6 +1,13 @@
 -- Billing (issue 8): FORCE RLS and grants for the new tables, and the two authentication functions again,
 -- now also returning the tenant's subscription state and counting the request against its key's rate limit in
 -- the same statement, so billing and rate limiting cost no round trip beyond the key lookup on PostgreSQL.
+-- Tenants that existed before billing keep the unlimited use they had (grandfathered on enterprise) until they
+-- subscribe or the platform assigns a plan; without this every one of them would wake up on the free plan.
+-- Before FORCE: the owner (which runs migrations) is then still exempt from the table's policies. The tenants
+-- are read through arrears_active_tenant_ids() (tenants itself is forced); a suspended tenant is not carried
+-- over and starts on the default plan when reinstated.
+INSERT INTO "billing_subscriptions" ("tenant_id", "plan_code", "status") SELECT "tenant_id", 'enterprise', 'active' FROM arrears_active_tenant_ids() ON CONFLICT DO NOTHING;
+--> statement-breakpoint
 ALTER TABLE "billing_subscriptions" FORCE ROW LEVEL SECURITY;
 --> statement-breakpoint
 ALTER TABLE "billing_usage" FORCE ROW LEVEL SECURITY;
@@ -131,3 +138,13 @@ ALTER FUNCTION arrears_active_account_count() OWNER TO arrears_auth;
 REVOKE ALL ON FUNCTION arrears_active_account_count() FROM PUBLIC;
 --> statement-breakpoint
 GRANT EXECUTE ON FUNCTION arrears_active_account_count() TO arrears_app;
+--> statement-breakpoint
+-- Agencies never reach billing: their sessions see no billing rows, whatever the application asks.
+CREATE POLICY "billing_subscriptions_no_agency" ON "billing_subscriptions" AS RESTRICTIVE FOR ALL TO arrears_app
+  USING ((select nullif(current_setting('app.agency_id', true), '')) IS NULL);
+--> statement-breakpoint
+CREATE POLICY "billing_usage_no_agency" ON "billing_usage" AS RESTRICTIVE FOR ALL TO arrears_app
+  USING ((select nullif(current_setting('app.agency_id', true), '')) IS NULL);
+--> statement-breakpoint
+CREATE POLICY "billing_meter_reports_no_agency" ON "billing_meter_reports" AS RESTRICTIVE FOR ALL TO arrears_app
+  USING ((select nullif(current_setting('app.agency_id', true), '')) IS NULL);

@@ -270,6 +270,13 @@ describe('limits at exactly the boundary', () => {
     expect(ok(await request(d2)).requestCreditCheck.status).toBe('REUSED');
     expect(await used()).toBe(2);
     expect((await subscriptionOf(t)).usage.CREDIT_CHECKS_PER_MONTH).toEqual({ used: 2, allowed: 2, exceeded: false });
+
+    // A pull abandoned mid-way (its process died after taking the unit) gives the unit back when housekeeping
+    // fails it. Simulated by putting the d2 pull back to pending, an hour old.
+    const [c2] = await h.db.admin.query<{ id: string }>(`select id from credit_checks where tenant_id = $1 and debtor_id = $2 and status = 'completed'`, [t.id, d2]);
+    await h.db.admin.query(`update credit_checks set status = 'pending', report_id = null, completed_at = null, requested_at = $3 where tenant_id = $1 and id = $2`, [t.id, c2!.id, new Date(NOW.getTime() - 3_600_000).toISOString()]);
+    expect((await h.app.services.creditChecks.housekeeping(t.id)).abandoned).toBe(1);
+    expect(await used()).toBe(1);
   });
 });
 
@@ -430,15 +437,15 @@ describe('read-only mode', () => {
     expect(await countOf('portfolios', t.id)).toBe(1);
   });
 
-  it('unpaid, incomplete_expired and paused are read-only; active, trialing and incomplete are not', async () => {
-    for (const status of ['unpaid', 'incomplete_expired', 'paused']) {
+  it('unpaid and paused are read-only; active, trialing, incomplete and incomplete_expired (a subscription that never started) are not', async () => {
+    for (const status of ['unpaid', 'paused']) {
       const t = await h.tenant();
       await setPlan(h, t.id, 'starter', status, { pastDueSince: status === 'unpaid' ? NOW : null });
       expectReadOnly(await raw(t.key, CREATE_PORTFOLIO, portfolioInput()), status);
       expect(await countOf('portfolios', t.id)).toBe(0);
       expect((await subscriptionOf(t)).mode).toBe('READ_ONLY');
     }
-    for (const status of ['active', 'trialing', 'incomplete']) {
+    for (const status of ['active', 'trialing', 'incomplete', 'incomplete_expired']) {
       const t = await h.tenant();
       await setPlan(h, t.id, 'starter', status);
       const r = await raw(t.key, CREATE_PORTFOLIO, portfolioInput());

@@ -5,7 +5,7 @@ import { createAccount, createDebtor, createPortfolio, expectError, ok, scopedKe
 import { agencyWithToken } from './agency-fixtures.js';
 import { setPlan } from './billing-fixtures.js';
 import { CHECKOUT, CUSTOMERS, deadStripeUrl, METER_EVENTS, PORTAL, startFakeStripe, under, type FakeStripe } from './fake-stripe.js';
-import { errorOf, PLATFORM_TOKEN, startHarness, type Harness, type TestTenant } from './harness.js';
+import { engine, errorOf, PLATFORM_TOKEN, startHarness, type Harness, type TestTenant } from './harness.js';
 
 /**
  * Billing through Stripe, end to end: Stripe's signed events POSTed to /webhooks/stripe (signature, replay,
@@ -753,7 +753,10 @@ describe('usage reports to Stripe meters', () => {
     const byMeter = Object.fromEntries(calls.map((c) => [c.form.event_name, c]));
     const credit = byMeter.arrears_credit_checks!;
     const accounts = byMeter.arrears_active_accounts!;
-    expect(credit.form.identifier).toBe(`${t.id}:credit_checks:${month}:2`);
+    // The identifier is fixed when the report is queued (the report's own id), so every resend carries it.
+    const [queued] = await h.db.admin.query<{ id: string; identifier: string }>(`select id, identifier from billing_meter_reports where tenant_id = $1 and metric = 'credit_checks'`, [t.id]);
+    expect(credit.form.identifier).toBe(`${t.id}:credit_checks:${month}:${queued!.id}`);
+    expect(queued!.identifier).toBe(credit.form.identifier);
     expect(under(credit.form, 'payload')).toEqual({ stripe_customer_id: customer, value: '2' });
     expect(accounts.form.identifier).toBe(`${t.id}:active_accounts:${day}`);
     expect(under(accounts.form, 'payload')).toEqual({ stripe_customer_id: customer, value: '3' });
@@ -823,17 +826,42 @@ describe('usage reports to Stripe meters', () => {
     expect(ok(await t.gql(USAGE_REPORTS, {})).usageReports[0]).toMatchObject({ status: 'failed', attempts: 1 });
   });
 
+  it('a given-up credit-check report is folded into the next one: the usage reaches Stripe once the cause is fixed', async () => {
+    const { t, customer } = await meteredTenant(0);
+    await sandboxChecks(t, 2);
+    fake.failAll(METER_EVENTS, 400); // say, a misnamed meter
+    expect(await h.app.services.billing.reportUsage(t.id)).toEqual({ queued: 2, sent: 0, failed: 2 });
+    fake.heal(METER_EVENTS);
+    await sandboxChecks(t, 1);
+    expect(await h.app.services.billing.reportUsage(t.id)).toEqual({ queued: 1, sent: 1, failed: 0 });
+    const sent = fake.meterEvents().filter((m) => m.event_name === 'arrears_credit_checks' && m.payload.stripe_customer_id === customer);
+    expect(sent.map((m) => m.payload.value)).toEqual(['3']);
+  });
+
+  it.skipIf(engine !== 'postgres')('two processes running the hourly job at once queue each increase once (PostgreSQL: real concurrency)', async () => {
+    const { t } = await meteredTenant(0);
+    await sandboxChecks(t, 3);
+    const runs = await Promise.all([h.app.services.billing.reportUsage(t.id), h.app.services.billing.reportUsage(t.id), h.app.services.billing.reportUsage(t.id)]);
+    expect(runs.reduce((n, r) => n + r.queued, 0)).toBe(2); // one credit-check report and one snapshot
+    const [row] = await h.db.admin.query<{ total: string }>(`select sum(value)::text as total from billing_meter_reports where tenant_id = $1 and metric = 'credit_checks'`, [t.id]);
+    expect(row!.total).toBe('3');
+  });
+
   it('new credit checks after a report are sent as the increase, under a new identifier', async () => {
     const { t } = await meteredTenant(0);
     await sandboxChecks(t, 1);
-    expect(await h.app.services.billing.reportUsage(t.id)).toEqual({ queued: 1, sent: 1, failed: 0 });
+    // The first run also sends the day's active-account snapshot, zero included (with "last" aggregation a
+    // missing zero would leave the previous count billed).
+    expect(await h.app.services.billing.reportUsage(t.id)).toEqual({ queued: 2, sent: 2, failed: 0 });
+    expect(fake.calls(METER_EVENTS).find((c) => c.form.event_name === 'arrears_active_accounts')?.form['payload[value]']).toBe('0');
     await sandboxChecks(t, 2);
     expect(await h.app.services.billing.reportUsage(t.id)).toEqual({ queued: 1, sent: 1, failed: 0 });
-    const calls = fake.calls(METER_EVENTS);
+    const calls = fake.calls(METER_EVENTS).filter((c) => c.form.event_name === 'arrears_credit_checks');
     const month = new Date().toISOString().slice(0, 7);
+    const reports = await h.db.admin.query<{ id: string }>(`select id from billing_meter_reports where tenant_id = $1 and metric = 'credit_checks' order by created_at, id`, [t.id]);
     expect(calls.map((c) => [c.form.identifier, c.form['payload[value]']])).toEqual([
-      [`${t.id}:credit_checks:${month}:1`, '1'],
-      [`${t.id}:credit_checks:${month}:3`, '2'],
+      [`${t.id}:credit_checks:${month}:${reports[0]!.id}`, '1'],
+      [`${t.id}:credit_checks:${month}:${reports[1]!.id}`, '2'],
     ]);
   });
 

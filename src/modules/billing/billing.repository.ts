@@ -125,11 +125,23 @@ export const billingRepository = {
     return Number(rows[0]!.n);
   },
 
-  async reportedTotal(tx: Tx, tenantId: string, metric: MeterMetric, period: string): Promise<{ cumulative: number; any: boolean }> {
+  /**
+   * What Stripe has been (or is being) told for a period: the sum of the reports not given up. A given-up report
+   * never reached Stripe's count (its errors were refusals, or it failed for a day), so its usage is reported
+   * again by the next one.
+   */
+  async reportedTotal(tx: Tx, tenantId: string, metric: MeterMetric, period: string): Promise<{ total: number; any: boolean }> {
     const rows = rowsOf<{ c: string | number | null; n: string | number }>(
-      await tx.execute(sql`select max(cumulative) as c, count(*) as n from billing_meter_reports where tenant_id = ${tenantId} and metric = ${metric} and period = ${period}`),
+      await tx.execute(sql`
+        select coalesce(sum(value) filter (where status <> 'failed'), 0) as c, count(*) as n
+          from billing_meter_reports where tenant_id = ${tenantId} and metric = ${metric} and period = ${period}`),
     );
-    return { cumulative: Number(rows[0]?.c ?? 0), any: Number(rows[0]?.n ?? 0) > 0 };
+    return { total: Number(rows[0]?.c ?? 0), any: Number(rows[0]?.n ?? 0) > 0 };
+  },
+
+  /** Serialises a tenant's billing jobs (queueing reports, recording a grace end) across processes. */
+  async lockBillingJobs(tx: Tx, tenantId: string): Promise<void> {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`arrears:billing-jobs:${tenantId}`}, 0))`);
   },
 
   async insertReport(tx: Tx, tenantId: string, row: Omit<typeof billingMeterReports.$inferInsert, 'tenantId'>): Promise<boolean> {
@@ -199,8 +211,11 @@ export const billingRepository = {
       [e.id, e.type, e.created.toISOString(), now.toISOString()],
     );
     const r = rows[0];
-    if (!r || r.claimed) return 'new';
-    return r.outcome === 'processing' ? 'busy' : 'done';
+    // No row: a concurrent delivery inserted it after this statement's snapshot was taken (its insert waited on
+    // that one's). It is being applied or has just been: either way Stripe may come back.
+    if (!r) return 'busy';
+    if (r.claimed) return 'new';
+    return r.outcome === 'processing' || r.outcome === 'failed' ? 'busy' : 'done';
   },
 
   /** Whether the end of this past-due spell's grace was already recorded (the hourly jobs record it once). */

@@ -246,7 +246,11 @@ export class BillingService {
       // assignment is as of now, so Stripe's older events about the old subscription are stale.
       const revive = cur.status === 'none' || cur.status === 'canceled' || cur.status === 'incomplete_expired';
       const now = this.clock.now();
-      const next: SubscriptionState = revive ? { ...cur, planCode, status: 'active', pastDueSince: null, stateAt: now, statusAt: now } : { ...cur, planCode };
+      // The ended subscription is forgotten (the customer is kept): it no longer blocks a checkout, and its
+      // late invoice events cannot put a contract tenant into past_due.
+      const next: SubscriptionState = revive
+        ? { ...cur, planCode, status: 'active', stripeSubscriptionId: null, currentPeriodEnd: null, cancelAtPeriodEnd: false, pastDueSince: null, stateAt: now, statusAt: now }
+        : { ...cur, planCode };
       const saved = await billingRepository.saveSubscription(tx, tenantId, next, this.clock.now());
       await this.audit.record(tx, systemActor(tenantId, 'platform-admin'), {
         action: 'billing.plan_assigned',
@@ -394,6 +398,7 @@ export class BillingService {
   async recordGraceEnd(tenantId: string): Promise<boolean> {
     const now = this.clock.now();
     return this.db.tenant({ tenantId }, async (tx) => {
+      await billingRepository.lockBillingJobs(tx, tenantId);
       const row = await billingRepository.subscription(tx, tenantId);
       if (!row || row.status !== 'past_due' || !row.pastDueSince) return false;
       const a = accessState({ planCode: row.planCode, status: row.status, pastDueSince: row.pastDueSince }, this.catalog, this.options.graceDays, now);
@@ -440,8 +445,10 @@ export class BillingService {
       for (const x of results) {
         if (!x.error) continue;
         const attempts = x.r.attempts + 1;
-        // Stripe accepts meter events up to 35 days old: retry with backoff well inside that, then give up.
-        const next = x.error.retryable && attempts < 12 ? new Date(done.getTime() + Math.min(6 * 3_600_000, 60_000 * 2 ** attempts)) : null;
+        // Retried with backoff while Stripe still deduplicates the identifier (24 hours), then given up; a
+        // given-up credit-check report is folded into the next one (reportedTotal).
+        const retryAt = new Date(done.getTime() + Math.min(3 * 3_600_000, 60_000 * 2 ** attempts));
+        const next = x.error.retryable && retryAt.getTime() - x.r.createdAt.getTime() < 23 * 3_600_000 ? retryAt : null;
         await billingRepository.markFailed(tx, tenantId, x.r.id, x.error.message, next);
       }
     });
@@ -455,6 +462,8 @@ export class BillingService {
   }
 
   private async queueReports(tx: Tx, tenantId: string, customerId: string, now: Date): Promise<number> {
+    // Two processes' hourly jobs must not both queue the same increase.
+    await billingRepository.lockBillingJobs(tx, tenantId);
     let queued = 0;
     // Credit checks: a running total per month; each report carries the increase since the last one.
     const thisMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
@@ -466,18 +475,21 @@ export class BillingService {
       const period = from.toISOString().slice(0, 7);
       const total = await billingRepository.completedPulls(tx, tenantId, from, to);
       const reported = await billingRepository.reportedTotal(tx, tenantId, 'credit_checks', period);
-      if (total <= reported.cumulative) continue;
+      if (total <= reported.total) continue;
       const eventAt = to <= now ? new Date(to.getTime() - 1000) : now;
+      const id = uuidv7();
       const inserted = await billingRepository.insertReport(tx, tenantId, {
-        id: uuidv7(),
+        id,
         metric: 'credit_checks',
         period,
-        value: total - reported.cumulative,
+        value: total - reported.total,
         cumulative: total,
-        identifier: `${tenantId}:credit_checks:${period}:${total}`,
+        // Fixed now and sent on every retry of this report: Stripe counts it once.
+        identifier: `${tenantId}:credit_checks:${period}:${id}`,
         stripeCustomerId: customerId,
         eventAt,
         nextAttemptAt: now,
+        createdAt: now,
       });
       if (inserted) queued++;
     }
@@ -486,7 +498,8 @@ export class BillingService {
     const snapshot = await billingRepository.reportedTotal(tx, tenantId, 'active_accounts', day);
     if (!snapshot.any) {
       const n = await billingRepository.countActiveAccounts(tx, tenantId);
-      if (n > 0) {
+      // Zero is reported too: with "last" aggregation, silence would leave the previous count billed.
+      {
         const inserted = await billingRepository.insertReport(tx, tenantId, {
           id: uuidv7(),
           metric: 'active_accounts',
@@ -497,6 +510,7 @@ export class BillingService {
           stripeCustomerId: customerId,
           eventAt: now,
           nextAttemptAt: now,
+          createdAt: now,
         });
         if (inserted) queued++;
       }

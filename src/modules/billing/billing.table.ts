@@ -98,7 +98,7 @@ export const billingMeterReports = pgTable(
     foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'billing_meter_reports_tenant_fk' }),
     uniqueIndex('billing_meter_reports_identifier_idx').on(t.tenantId, t.identifier),
     index('billing_meter_reports_due_idx').on(t.tenantId, t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
-    check('billing_meter_reports_value_check', sql`${t.value} > 0`),
+    check('billing_meter_reports_value_check', sql`${t.value} >= 0`),
     tenantPolicy('billing_meter_reports'),
   ],
 ).enableRLS();

@@ -40,7 +40,7 @@ export class Entitlements {
   /** The tenant's plan as its subscription row says (an `incomplete` first payment keeps the previous footing). */
   planOf(row: { plan_code: string | null; status: string | null } | null): Plan {
     const status = (row?.status ?? 'none') as SubscriptionStatus;
-    return this.catalog.get(status === 'incomplete' ? null : row?.plan_code);
+    return this.catalog.get(status === 'incomplete' || status === 'incomplete_expired' ? null : row?.plan_code);
   }
 
   /**

@@ -51,13 +51,14 @@ describe('accessState', () => {
     expect(accessState({ planCode: 'growth', status: 'past_due', pastDueSince: since }, catalog, 7, now)).toMatchObject({ mode: 'read_only' });
     expect(accessState({ planCode: 'growth', status: 'past_due', pastDueSince: since }, catalog, 0, now).reason).toMatch(/grace period ended 2026-06-03T12:00:00.000Z/);
   });
-  it('canceled, unpaid, incomplete_expired and paused are read-only; the plan stays what it was', () => {
-    for (const status of ['canceled', 'unpaid', 'incomplete_expired', 'paused'] as const) {
+  it('canceled, unpaid and paused are read-only; the plan stays what it was', () => {
+    for (const status of ['canceled', 'unpaid', 'paused'] as const) {
       expect(accessState({ planCode: 'starter', status, pastDueSince: null }, catalog, 7, now)).toMatchObject({ mode: 'read_only', plan: { code: 'starter' } });
     }
   });
-  it('an incomplete first payment keeps the default plan; trialing and active are full', () => {
+  it('a first payment pending or never made keeps the default plan with full access; trialing and active are full', () => {
     expect(accessState({ planCode: 'growth', status: 'incomplete', pastDueSince: null }, catalog, 7, now)).toMatchObject({ mode: 'full', plan: { code: 'free' } });
+    expect(accessState({ planCode: 'growth', status: 'incomplete_expired', pastDueSince: null }, catalog, 7, now)).toMatchObject({ mode: 'full', plan: { code: 'free' } });
     expect(accessState({ planCode: 'growth', status: 'trialing', pastDueSince: null }, catalog, 7, now)).toMatchObject({ mode: 'full', plan: { code: 'growth' } });
   });
   it('an unknown plan code falls back to the default plan', () => {
@@ -143,6 +144,18 @@ describe('applyEvent: arrival order does not matter', () => {
     const before = run([sub('2026-06-01T10:00:10Z', 'incomplete', 'starter'), { ...checkout, at: t('2026-06-01T10:00:05Z') }]);
     expect(before.outcomes[1]).toBe('stale');
     expect(before.state.status).toBe('incomplete');
+  });
+
+  it('an incomplete snapshot in the same second as the payment never undoes the status reached, in any order', () => {
+    const sec = '2026-06-01T10:00:00Z';
+    const evs: BillingEvent[] = [
+      { ...checkout, at: t(sec) },
+      { kind: 'invoice_paid', at: t(sec), customerId: 'cus_1', subscriptionId: 'sub_1' },
+      sub(sec, 'active', 'starter'),
+      sub(sec, 'incomplete', 'starter'),
+    ];
+    const permute = (xs: BillingEvent[]): BillingEvent[][] => (xs.length <= 1 ? [xs] : xs.flatMap((x, i) => permute([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p])));
+    for (const order of permute(evs)) expect(run(order).state.status).toBe('active');
   });
 
   it('an unpaid checkout is incomplete; an invoice for no known subscription only records the customer', () => {

@@ -32,7 +32,6 @@ export interface AccessState {
 const READ_ONLY: Partial<Record<SubscriptionStatus, string>> = {
   canceled: 'the subscription is canceled',
   unpaid: 'the subscription is unpaid',
-  incomplete_expired: 'the subscription was never paid and has expired',
   paused: 'the subscription is paused',
 };
 
@@ -43,7 +42,9 @@ const READ_ONLY: Partial<Record<SubscriptionStatus, string>> = {
  */
 export function accessState(s: BillingSnapshot, catalog: PlanCatalog, graceDays: number, now: Date): AccessState {
   const status: SubscriptionStatus = s.status ?? 'none';
-  const plan = catalog.get(status === 'incomplete' ? null : s.planCode);
+  // A subscription whose first payment is pending or never came (`incomplete`, `incomplete_expired`) never
+  // started: the tenant is on the default plan, as before it tried.
+  const plan = catalog.get(status === 'incomplete' || status === 'incomplete_expired' ? null : s.planCode);
   if (status === 'past_due') {
     const since = s.pastDueSince ?? now;
     const graceEndsAt = new Date(since.getTime() + graceDays * 86_400_000);
@@ -170,8 +171,11 @@ export function applyEvent(cur: SubscriptionState, e: BillingEvent): EventResult
         if (TERMINAL.has(cur.status) && !TERMINAL.has(e.status)) return stale('the subscription has ended; an ended subscription does not revive');
         if (older) return stale('an older snapshot of the subscription');
       }
-      // A newer invoice outcome keeps deciding the status, unless the subscription has ended.
-      const invoiceNewer = same && cur.statusAt !== null && e.at < cur.statusAt && !TERMINAL.has(e.status);
+      // A newer invoice outcome keeps deciding the status, unless the subscription has ended. A subscription
+      // never goes back to `incomplete`: such a snapshot (sent in the same second as the payment's events, in
+      // any order) cannot undo a status the subscription has reached since.
+      const backwards = same && e.status === 'incomplete' && cur.status !== 'incomplete' && cur.status !== 'none';
+      const invoiceNewer = backwards || (same && cur.statusAt !== null && e.at < cur.statusAt && !TERMINAL.has(e.status));
       const status = invoiceNewer ? cur.status : e.status;
       const pastDue = status === 'past_due' || status === 'unpaid';
       const keptSince = invoiceNewer || same ? cur.pastDueSince : null;

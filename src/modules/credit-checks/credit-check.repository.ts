@@ -114,13 +114,14 @@ export const creditCheckRepository = {
   },
 
   /** Pending checks older than `before`: their process died mid-pull. */
-  async failStale(tx: Tx, tenantId: string, before: Date): Promise<number> {
+  /** Fails pulls abandoned mid-way; returns when each was requested (its unit of the month's allowance goes back). */
+  async failStale(tx: Tx, tenantId: string, before: Date): Promise<Date[]> {
     const rows = await tx
       .update(creditChecks)
       .set({ status: 'failed', failureCode: 'abandoned', failureReason: 'the pull did not finish (the process handling it stopped)', completedAt: sql`now()` })
       .where(and(eq(creditChecks.tenantId, tenantId), eq(creditChecks.status, 'pending'), lt(creditChecks.requestedAt, before)))
-      .returning({ id: creditChecks.id });
-    return rows.length;
+      .returning({ requestedAt: creditChecks.requestedAt });
+    return rows.map((r) => r.requestedAt);
   },
 
   // Reports

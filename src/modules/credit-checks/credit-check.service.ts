@@ -8,7 +8,7 @@ import { isCurrency, parseMinorUnits } from '../../shared/money.js';
 import type { PiiCipher } from '../../shared/pii-crypto.js';
 import { lineText, Problems } from '../../shared/validation.js';
 import { scopeOf } from '../accounts/scope.js';
-import type { Entitlements } from '../billing/entitlement.service.js';
+import { monthStart, type Entitlements } from '../billing/entitlement.service.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { debtorRepository, type DebtorRow } from '../debtors/debtor.repository.js';
 import type { DebtorService } from '../debtors/debtor.service.js';
@@ -400,7 +400,6 @@ export class CreditCheckService {
         return check;
       }
       const e = outcome.error!;
-      await this.entitlements.releaseCreditCheck(tx, s.tenantId, prep.usagePeriod);
       const circuit = (e as BureauError & { circuit?: boolean }).circuit === true;
       const check = await creditCheckRepository.finishCheck(tx, s.tenantId, pending.id, {
         status: 'failed',
@@ -408,6 +407,9 @@ export class CreditCheckService {
         failureReason: `${e.message}${outcome.attempts > 1 ? ` (after ${outcome.attempts} attempts)` : ''}`.slice(0, 500),
         attempts: outcome.attempts,
       });
+      // A failed pull is not billed: its unit goes back (unless housekeeping already gave it back, having
+      // failed the check as abandoned, in which case finishCheck found nothing pending).
+      if (check) await this.entitlements.releaseCreditCheck(tx, s.tenantId, prep.usagePeriod);
       await this.audit.record(tx, actor, { action: 'credit_check.fail', entityType: 'debtor', entityId: r.debtorId, before: null, after: { checkId: check.id, failureCode: check.failureCode, attempts: outcome.attempts } });
       return check;
     });
@@ -507,10 +509,13 @@ export class CreditCheckService {
 
   /** Job: purge expired payloads, fail checks abandoned mid-pull. */
   async housekeeping(tenantId: string): Promise<{ purged: number; abandoned: number }> {
-    return this.db.tenant({ tenantId }, async (tx) => ({
-      purged: await creditCheckRepository.purgeExpired(tx, tenantId),
-      abandoned: await creditCheckRepository.failStale(tx, tenantId, new Date(this.clock.now().getTime() - this.options.staleAfterMs)),
-    }));
+    return this.db.tenant({ tenantId }, async (tx) => {
+      const purged = await creditCheckRepository.purgeExpired(tx, tenantId);
+      const abandoned = await creditCheckRepository.failStale(tx, tenantId, new Date(this.clock.now().getTime() - this.options.staleAfterMs));
+      // An abandoned pull was never billed by the bureau: its unit goes back to the month it was taken from.
+      for (const at of abandoned) await this.entitlements.releaseCreditCheck(tx, tenantId, monthStart(at));
+      return { purged, abandoned: abandoned.length };
+    });
   }
 
   breakerState(tenantId: string, bureauId: string): 'closed' | 'open' | 'half_open' {
