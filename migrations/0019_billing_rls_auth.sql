@@ -23,6 +23,10 @@ ALTER TABLE "stripe_events" FORCE ROW LEVEL SECURITY;
 --> statement-breakpoint
 GRANT SELECT, INSERT, UPDATE ON "billing_subscriptions", "billing_usage", "billing_meter_reports" TO arrears_app;
 --> statement-breakpoint
+-- Counters live a minute: no WAL for them, so counting a request costs no log flush at commit (a crash or a
+-- failover forgets the current minute's counts, which only ever lets a few requests more through).
+ALTER TABLE "rate_limit_counters" SET UNLOGGED;
+--> statement-breakpoint
 REVOKE ALL ON "rate_limit_counters" FROM PUBLIC;
 --> statement-breakpoint
 GRANT SELECT, INSERT, UPDATE ON "rate_limit_counters" TO arrears_auth;

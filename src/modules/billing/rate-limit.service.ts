@@ -33,7 +33,10 @@ export class MemoryCounterStore implements RateCounterStore {
   async close(): Promise<void> {}
 }
 
-/** Shared by every process through Redis: INCR and PEXPIRE pipelined, one round trip. */
+/** INCR, and a TTL on the window's first hit: one command (EVALSHA once the script is cached), one round trip. */
+const HIT_SCRIPT = `local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n`;
+
+/** Shared by every process through Redis. */
 export class RedisCounterStore implements RateCounterStore {
   private readonly redis: Redis;
   private readonly ready: Promise<void>;
@@ -44,16 +47,14 @@ export class RedisCounterStore implements RateCounterStore {
     // only, so a process just started counts its first requests instead of letting them through.
     this.redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 500, lazyConnect: true });
     this.redis.on('error', () => {});
+    this.redis.defineCommand('arrearsHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
     this.ready = this.redis.connect().catch(() => {});
   }
 
   async hit(tenantId: string, subject: string, window: Date): Promise<number> {
     await this.ready;
     const key = `arrears:rl:${tenantId}:${subject}:${window.getTime()}`;
-    const out = await this.redis.multi().incr(key).pexpire(key, RATE_WINDOW_MS * 2).exec();
-    const incr = out?.[0];
-    if (!incr || incr[0]) throw incr?.[0] ?? new Error('redis transaction aborted');
-    return Number(incr[1]);
+    return Number(await (this.redis as Redis & { arrearsHit(key: string, ttlMs: number): Promise<number> }).arrearsHit(key, RATE_WINDOW_MS * 2));
   }
 
   async close(): Promise<void> {
