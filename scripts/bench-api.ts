@@ -270,7 +270,8 @@ await runBench('bench-api', 4 * 60_000, async (tdb) => {
     const cores = cpus().length;
     console.log(`load average before the runs: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (${cores} cores)`);
     for (let round = 0; round < ROUNDS; round++) {
-      for (const sc of scenarios) {
+      // Odd rounds run the scenarios in reverse, so none always runs first (cold) or right after a heavy one.
+      for (const sc of round % 2 ? [...scenarios].reverse() : scenarios) {
         const warmupSeconds = round === 0 ? WARMUP_S : 1;
         const req: Omit<LoadRequest, 'id'> = { url: sc.url, method: sc.method, headers: sc.headers, body: sc.body, connections: CONNECTIONS, warmupSeconds, durationSeconds: DURATION_S / ROUNDS, returnLatencies: true };
         const m0 = machineCpu();
