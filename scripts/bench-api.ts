@@ -28,7 +28,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { cpus, loadavg } from 'node:os';
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tcpReachable } from '../src/shared/network.js';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
@@ -126,12 +127,7 @@ await runBench('bench-api', 4 * 60_000, async (tdb) => {
     };
     const offUrl = await startVariant({ RATE_LIMIT_STORE: 'off' });
     const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-    const redisUp = await new Promise<boolean>((resolve) => {
-      const u = new URL(redisUrl);
-      const sock = connect(Number(u.port || 6379), u.hostname);
-      sock.once('connect', () => (sock.destroy(), resolve(true)));
-      sock.once('error', () => resolve(false));
-    });
+    const redisUp = await tcpReachable(new URL(redisUrl).hostname, Number(new URL(redisUrl).port || 6379));
     const redisAppUrl = redisUp ? await startVariant({ RATE_LIMIT_STORE: 'redis', REDIS_URL: redisUrl }) : null;
 
     const platform: Actor = { principal: { kind: 'platform', tenantId: null, actorId: 'bench', scopes: new Set(SCOPES) }, requestId: 'bench', ip: null, userAgent: null };

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { tcpReachable } from '../src/shared/network.js';
 import { connect, createServer, Socket, type Server } from 'node:net';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
@@ -51,18 +52,7 @@ class TestClock implements Clock {
   }
 }
 
-async function tcpOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = new Socket();
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(1_000, () => done(false));
-    s.once('error', () => done(false));
-    s.connect(port, '127.0.0.1', () => done(true));
-  });
-}
+const tcpOpen = (port: number): Promise<boolean> => tcpReachable('127.0.0.1', port);
 
 async function closedPort(): Promise<number> {
   const srv = createServer();

@@ -1,5 +1,5 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, Socket } from 'node:net';
 
 /**
  * Addresses that are not the public internet (IANA special-purpose registries): loopback, private (RFC 1918,
@@ -54,5 +54,19 @@ export function publicOnlyLookup(hostname: string, options: LookupOptions, callb
     if (bad || !list.length) return callback(new PrivateAddressError(`${hostname} resolves to a private address`), '');
     if (options.all) return callback(null, list);
     callback(null, list[0]!.address, list[0]!.family);
+  });
+}
+
+/** Whether something accepts TCP connections at host:port within `timeoutMs` (probing an optional service). */
+export function tcpReachable(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = new Socket();
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(timeoutMs, () => done(false));
+    s.once('error', () => done(false));
+    s.connect(port, host, () => done(true));
   });
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, Socket } from 'node:net';
+import { tcpReachable } from '../../shared/network.js';
+import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../shared/clock.js';
@@ -35,18 +36,7 @@ class SpyStore implements RateCounterStore {
   async close(): Promise<void> {}
 }
 
-async function tcpOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = new Socket();
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(1_000, () => done(false));
-    s.once('error', () => done(false));
-    s.connect(port, '127.0.0.1', () => done(true));
-  });
-}
+const tcpOpen = (port: number): Promise<boolean> => tcpReachable('127.0.0.1', port);
 
 const redisUp = await tcpOpen(6379);
 
