@@ -357,8 +357,9 @@ export class BillingService {
     const meta =
       str(obj(o.metadata)?.tenant_id) ??
       str(o.client_reference_id) ??
+      // Invoices: under parent.subscription_details in newer API versions, subscription_details in older ones.
       str(obj(obj(obj(o.parent)?.subscription_details)?.metadata)?.tenant_id) ??
-      str(obj(o.subscription_details)?.metadata && obj(obj(o.subscription_details)!.metadata)?.tenant_id);
+      str(obj(obj(o.subscription_details)?.metadata)?.tenant_id);
     const byCustomer = customerId ? await billingRepository.customerTenant(this.db, customerId) : null;
     const claimed = meta && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(meta) ? meta.toLowerCase() : null;
     if (byCustomer && claimed && byCustomer !== claimed) return { tenantId: null, detail: `customer ${customerId} belongs to another tenant than the metadata names` };

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, getTableColumns, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type Database, type Tx } from '../../db/client.js';
 import { webhookAttempts, webhookDeliveries, webhookEndpoints, webhookEvents } from './webhook.table.js';
 
@@ -41,16 +41,6 @@ const joinEvent = and(eq(webhookEvents.tenantId, webhookDeliveries.tenantId), eq
 
 export const webhookRepository = {
   // Endpoints
-
-  /** Serialises endpoint creation per tenant, so the per-tenant limit holds under concurrent requests. */
-  async lockEndpoints(tx: Tx, tenantId: string): Promise<void> {
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${'webhook_endpoints:' + tenantId}, 0))`);
-  },
-
-  async countEndpoints(tx: Tx, tenantId: string): Promise<number> {
-    const r = await tx.select({ n: count() }).from(webhookEndpoints).where(eq(webhookEndpoints.tenantId, tenantId));
-    return Number(r[0]?.n ?? 0);
-  },
 
   async insertEndpoint(tx: Tx, tenantId: string, row: Omit<typeof webhookEndpoints.$inferInsert, 'tenantId'>): Promise<EndpointRow> {
     return (await tx.insert(webhookEndpoints).values({ ...row, tenantId }).returning())[0]!;
